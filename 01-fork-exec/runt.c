@@ -1,0 +1,232 @@
+/*
+ * runt, stage 01: fork, exec, wait.
+ *
+ * A container is a process. Before it can be isolated it has to be started,
+ * watched and reported on, and that is all this stage does: fork a child,
+ * exec the command in it, wait for it and exit with its status.
+ *
+ * Build: cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -o runt runt.c
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <stdnoreturn.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define RUNT_VERSION "0.1.0"
+
+/* docker's exit codes: 125 runt failed, 126 cannot execute, 127 not found. */
+enum { EXIT_RUNT_FAILED = 125, EXIT_CANNOT_EXEC = 126, EXIT_NOT_FOUND = 127 };
+
+struct options {
+    bool verbose;
+    char **argv; /* the command and its arguments */
+};
+
+static bool verbose;
+
+/* Print "runt: <message>: <strerror(errno)>" and exit 125. */
+static noreturn void die(const char *fmt, ...)
+{
+    int saved_errno = errno;
+    va_list ap;
+
+    va_start(ap, fmt);
+    fputs("runt: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, ": %s\n", strerror(saved_errno));
+    va_end(ap);
+    exit(EXIT_RUNT_FAILED);
+}
+
+/* Like die(), for errors that errno does not describe. */
+static noreturn void fail(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    fputs("runt: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(EXIT_RUNT_FAILED);
+}
+
+/* -v narration: one "=> step" line per step, on stderr. */
+static void say(const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!verbose)
+        return;
+    va_start(ap, fmt);
+    fputs("=> ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static void usage(FILE *out)
+{
+    fputs("usage: runt run [-v] <command> [args...]\n"
+          "       runt --help | --version\n"
+          "\n"
+          "  -v, --verbose   narrate each step on stderr\n"
+          "\n"
+          "Options end at the command: `runt run ls -v` passes -v to ls.\n",
+          out);
+}
+
+static void parse_args(int argc, char **argv, struct options *opts)
+{
+    static const struct option longopts[] = {
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
+        usage(stdout);
+        exit(0);
+    }
+    if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+        printf("runt %s\n", RUNT_VERSION);
+        exit(0);
+    }
+    if (argc < 2) {
+        usage(stderr);
+        exit(EXIT_RUNT_FAILED);
+    }
+    if (strcmp(argv[1], "run") != 0)
+        fail("unknown command '%s' (try: runt --help)", argv[1]);
+
+    /* Parse the options of "run"; the leading '+' stops at the first non-option. */
+    argc--;
+    argv++;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+vh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'v':
+            opts->verbose = true;
+            break;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default:
+            fail("unknown option '%s' (try: runt --help)", argv[optind - 1]);
+        }
+    }
+    if (optind >= argc)
+        fail("run: no command given (try: runt --help)");
+    opts->argv = argv + optind;
+}
+
+/*
+ * The signals runt passes on. runt must outlive its child to report how the
+ * child ended, so instead of dying from them it forwards them.
+ */
+static const int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+
+static volatile pid_t child_pid;
+
+static void forward_signal(int sig)
+{
+    int saved_errno = errno;
+
+    /* kill(0, sig) would signal our whole process group: never send before fork returned. */
+    if (child_pid > 0)
+        kill(child_pid, sig);
+    errno = saved_errno;
+}
+
+static void install_signal_forwarding(void)
+{
+    struct sigaction sa = {.sa_handler = forward_signal};
+
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof(forwarded_signals) / sizeof(forwarded_signals[0]); i++)
+        if (sigaction(forwarded_signals[i], &sa, NULL) < 0)
+            die("sigaction");
+}
+
+/* Block (or unblock) the forwarded signals, so that none arrives between fork and child_pid. */
+static void block_forwarded_signals(int how)
+{
+    sigset_t set;
+
+    sigemptyset(&set);
+    for (size_t i = 0; i < sizeof(forwarded_signals) / sizeof(forwarded_signals[0]); i++)
+        sigaddset(&set, forwarded_signals[i]);
+    if (sigprocmask(how, &set, NULL) < 0)
+        die("sigprocmask");
+}
+
+/* In the child: become the command. Returns only through _exit. */
+static noreturn void exec_command(char **argv)
+{
+    /*
+     * Our handlers would forward to child_pid, which is 0 here: restore the
+     * defaults, then unblock, because the signal mask survives execve(2).
+     */
+    for (size_t i = 0; i < sizeof(forwarded_signals) / sizeof(forwarded_signals[0]); i++)
+        signal(forwarded_signals[i], SIG_DFL);
+    block_forwarded_signals(SIG_UNBLOCK);
+    say("exec %s", argv[0]);
+    execvp(argv[0], argv);
+    fprintf(stderr, "runt: exec %s: %s\n", argv[0], strerror(errno));
+    /* _exit, not exit: the child must not flush stdio buffers it shares with runt. */
+    _exit(errno == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC);
+}
+
+/* Wait for the child; return its exit code, or 128 + signal, as a shell would. */
+static int wait_for_child(pid_t pid)
+{
+    int status;
+
+    /* Forwarded signals interrupt waitpid(2) with EINTR; just wait again. */
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            die("waitpid %d", (int)pid);
+
+    if (WIFSIGNALED(status)) {
+        say("child killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
+        return 128 + WTERMSIG(status);
+    }
+    say("child exited with %d", WEXITSTATUS(status));
+    return WEXITSTATUS(status);
+}
+
+int main(int argc, char **argv)
+{
+    struct options opts = {0};
+    pid_t pid;
+
+    parse_args(argc, argv, &opts);
+    verbose = opts.verbose;
+
+    install_signal_forwarding();
+    block_forwarded_signals(SIG_BLOCK);
+
+    /* Flush before fork(2), or buffered output would be written twice. */
+    fflush(stdout);
+    pid = fork();
+    if (pid < 0)
+        die("fork");
+    if (pid == 0)
+        exec_command(opts.argv);
+
+    child_pid = pid;
+    say("fork ... child pid %d", (int)pid);
+    /* Signals that arrived since the fork are delivered now, and forwarded. */
+    block_forwarded_signals(SIG_UNBLOCK);
+
+    return wait_for_child(pid);
+}

@@ -1,0 +1,144 @@
+#!/usr/bin/env bats
+bats_require_minimum_version 1.5.0
+# Stage 01: runt forks, execs and reports. These hold for every later stage too.
+
+load ../tests/helpers
+
+setup() { runt_setup; }
+teardown() { runt_teardown; }
+
+@test "01: exit status 0, 3 and 255 propagate" {
+    run runt_run -- sh -c 'exit 0'
+    [ "$status" -eq 0 ]
+    run runt_run -- sh -c 'exit 3'
+    [ "$status" -eq 3 ]
+    run runt_run -- sh -c 'exit 255'
+    [ "$status" -eq 255 ]
+}
+
+@test "01: a child killed by SIGKILL gives 137" {
+    start_container -- sh -c 'echo ready; while :; do sleep 0.1; done'
+    wait_for "grep -q ready '$SCRATCH/bg.out'"
+    kill -KILL "$(child_of "$BG_PID")"
+    wait_container
+    [ "$status" -eq 137 ]
+}
+
+@test "01: a child killed by SIGTERM gives 143" {
+    skip_from 2 "the command is PID 1 of its namespace, which ignores signals it has no handler for"
+    start_container -v -- sh -c 'echo ready; while :; do sleep 0.1; done'
+    wait_for "grep -q ready '$SCRATCH/bg.out'"
+    kill -TERM "$(child_of "$BG_PID")"
+    wait_container
+    [ "$status" -eq 143 ]
+    grep -q "=> child killed by signal 15" "$SCRATCH/bg.err"
+}
+
+@test "01: stdin, stdout and stderr pass through" {
+    echo from-stdin | runt_run -- sh -c 'cat; echo to-stderr >&2' >"$SCRATCH/out" 2>"$SCRATCH/err"
+    [ "$(cat "$SCRATCH/out")" = "from-stdin" ]
+    [ "$(cat "$SCRATCH/err")" = "to-stderr" ]
+}
+
+@test "01: arguments with spaces and quotes arrive intact" {
+    run runt_run -- printf '[%s]\n' 'two words' "it's" 'say "hi"' ''
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = "[two words]" ]
+    [ "${lines[1]}" = "[it's]" ]
+    [ "${lines[2]}" = '[say "hi"]' ]
+    [ "${lines[3]}" = "[]" ]
+}
+
+@test "01: options after the command belong to the command" {
+    run runt_run -- echo -v
+    [ "$status" -eq 0 ]
+    [ "$output" = "-v" ]
+}
+
+@test "01: the environment is inherited" {
+    RUNT_TEST_VAR='a b=c' run runt_run -- sh -c 'echo "$RUNT_TEST_VAR"'
+    [ "$status" -eq 0 ]
+    [ "$output" = "a b=c" ]
+}
+
+@test "01: an unknown command gives 127 and names it" {
+    run -127 runt_run -- no-such-command-xyz
+    [ "$status" -eq 127 ]
+    [[ "$output" == *"no-such-command-xyz"* ]]
+    [ "${#lines[@]}" -eq 1 ]
+}
+
+@test "01: a file that is not executable gives 126" {
+    if stage_at_least 3; then
+        echo 'not a program' >"$(test_rootfs)/notexec"
+        chmod 644 "$(test_rootfs)/notexec"
+        run runt_run -- /notexec
+    else
+        echo 'not a program' >"$SCRATCH/notexec"
+        chmod 644 "$SCRATCH/notexec"
+        run runt_run -- "$SCRATCH/notexec"
+    fi
+    [ "$status" -eq 126 ]
+    [[ "$output" == *"notexec"*"Permission denied"* ]]
+}
+
+@test "01: runt with no arguments prints usage and exits 125" {
+    run "$RUNT"
+    [ "$status" -eq 125 ]
+    [[ "$output" == *"usage: runt run"* ]]
+    run "$RUNT" --help
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"usage: runt run"* ]]
+    run "$RUNT" --version
+    [ "$status" -eq 0 ]
+    [[ "$output" == "runt "* ]]
+}
+
+@test "01: bad usage is one line naming what was wrong, exit 125" {
+    run "$RUNT" run --no-such-option true
+    [ "$status" -eq 125 ]
+    [ "$output" = "runt: unknown option '--no-such-option' (try: runt --help)" ]
+    run "$RUNT" frobnicate
+    [ "$status" -eq 125 ]
+    [ "$output" = "runt: unknown command 'frobnicate' (try: runt --help)" ]
+    run "$RUNT" run
+    [ "$status" -eq 125 ]
+    [[ "$output" == "runt: run: no "* ]]
+}
+
+@test "01: -v narrates fork, exec and the exit status" {
+    run runt_run -v -- sh -c 'exit 4'
+    [ "$status" -eq 4 ]
+    [[ "$output" == *"=> fork"*"child pid"* ]]
+    [[ "$output" == *"=> exec sh"* ]]
+    [[ "$output" == *"=> child exited with 4"* ]]
+}
+
+@test "01: SIGTERM sent to runt reaches the child" {
+    # The child handles TERM (as PID 1 must, from stage 02 on) and says so.
+    start_container -- sh -c 'trap "echo got-TERM; exit 42" TERM; echo ready; while :; do sleep 0.1; done'
+    wait_for "grep -q ready '$SCRATCH/bg.out'"
+    kill -TERM "$BG_PID"
+    wait_container
+    [ "$status" -eq 42 ]
+    grep -q got-TERM "$SCRATCH/bg.out"
+}
+
+@test "01: SIGINT and SIGHUP do not kill runt; it forwards them" {
+    start_container -- sh -c 'trap "echo got-INT" INT; trap "echo got-HUP; exit 7" HUP; echo ready; while :; do sleep 0.1; done'
+    wait_for "grep -q ready '$SCRATCH/bg.out'"
+    kill -INT "$BG_PID"
+    wait_for "grep -q got-INT '$SCRATCH/bg.out'"
+    kill -0 "$BG_PID"
+    kill -HUP "$BG_PID"
+    wait_container
+    [ "$status" -eq 7 ]
+}
+
+@test "01: no zombie is left behind" {
+    run runt_run -- sh -c 'exit 0'
+    [ "$status" -eq 0 ]
+    # runt reaped its child: no zombie has runt's shell (this test) as an ancestor.
+    run bash -c "ps -o stat=,ppid= --ppid $$ | grep '^Z' || true"
+    [ -z "$output" ]
+}

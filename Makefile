@@ -1,0 +1,106 @@
+# runt: a container runtime from scratch, one stage at a time.
+# `make help` lists the targets. Most need root: sudo make <target>.
+
+SHELL   := /bin/bash
+STAGES  := $(sort $(wildcard [0-9][0-9]-*))
+LAST    := $(lastword $(STAGES))
+BINS    := $(STAGES:%=%/runt) $(if $(wildcard final/runt.c),final/runt)
+
+CC      ?= cc
+CFLAGS  := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Wshadow -Wconversion
+# What each stage links: capabilities arrive in 06, seccomp in 07.
+LDLIBS_06-capabilities := -lcap
+LDLIBS_07-seccomp      := -lcap -lseccomp
+LDLIBS_final           := -lcap -lseccomp
+
+# Small programs that run inside containers; static, so they run in the busybox image.
+TESTPROGS := $(patsubst tests/%.c,tests/bin/%,$(wildcard tests/*.c))
+
+# Stage N's folder: $(call stage_dir,3) -> 03-pivot-root
+stage_dir = $(firstword $(filter $(shell printf %02d $(1))-%,$(STAGES)))
+
+# `make run` uses the last stage unless STAGE=N is given, and a shell unless CMD=... is.
+STAGE   ?= $(patsubst 0%,%,$(firstword $(subst -, ,$(LAST))))
+RUN_DIR := $(call stage_dir,$(STAGE))
+CMD     ?= /bin/sh
+IMAGE   := images/busybox
+
+.PHONY: all help setup image test test-v1 test-v2 run clean format lint
+.DEFAULT_GOAL := all
+
+all: $(BINS) $(TESTPROGS)
+
+help:
+	@echo "make                 build every stage and the test programs"
+	@echo "sudo make run        a shell in a container (STAGE=N picks a stage, CMD='...' a command)"
+	@echo "sudo make test       install what is missing, build, run every suite (v1 here, v2 in a VM)"
+	@echo "sudo make stage-N    build stage N and run suites 1..N against it"
+	@echo "sudo make test-N     run stage N's own suite against it"
+	@echo "sudo make test-v2    run every stage's suites in a cgroup v2 VM (qemu)"
+	@echo "make diff-N          the lesson of stage N: diff -u of runt.c against stage N-1"
+	@echo "make image           build the busybox root filesystem in images/busybox"
+	@echo "make format | lint | clean"
+
+$(BINS): %/runt: %/runt.c
+	$(CC) $(CFLAGS) -o $@ $< $(LDLIBS_$*)
+
+tests/bin/%: tests/%.c
+	@mkdir -p tests/bin
+	$(CC) $(CFLAGS) -static -o $@ $<
+
+setup:
+	@bash scripts/setup.sh
+
+image: $(IMAGE)/bin/busybox
+$(IMAGE)/bin/busybox:
+	@bash scripts/download_image.sh busybox
+
+stage-%: image $(TESTPROGS)
+	@$(MAKE) --no-print-directory $(call stage_dir,$*)/runt
+	@bash scripts/run-tests.sh $*
+
+test-%: image $(TESTPROGS)
+	@$(MAKE) --no-print-directory $(call stage_dir,$*)/runt
+	@bash scripts/run-tests.sh --only $*
+
+# Every stage against its own and all earlier suites, here (v1 on this kind of
+# machine) and, when qemu is installed, in a cgroup v2 VM.
+test: setup
+	@$(MAKE) --no-print-directory all image
+	@bash scripts/test-all.sh $(patsubst 0%,%,$(foreach s,$(STAGES),$(firstword $(subst -, ,$(s)))))
+
+test-v1: all image
+	@bash scripts/run-tests.sh $(patsubst 0%,%,$(foreach s,$(STAGES),$(firstword $(subst -, ,$(s)))))
+
+test-v2: all image
+	@bash scripts/vm-test.sh $(patsubst 0%,%,$(foreach s,$(STAGES),$(firstword $(subst -, ,$(s)))))
+
+run: setup
+	@$(MAKE) --no-print-directory $(RUN_DIR)/runt image
+	@if [ "$(STAGE)" -ge 3 ]; then rootfs=$(IMAGE); else rootfs=; fi; \
+	 if [ "$(STAGE)" = 3 ]; then echo "note: stage 03 writes straight into $(IMAGE)" >&2; fi; \
+	 exec ./$(RUN_DIR)/runt run $$rootfs $(CMD)
+
+diff-%:
+	@prev=$(call stage_dir,$(shell echo $$(($* - 1)))); this=$(call stage_dir,$*); \
+	 [ -n "$$prev" ] && [ -n "$$this" ] || { echo "no stage $* or $$(($* - 1))" >&2; exit 2; }; \
+	 diff -u $$prev/runt.c $$this/runt.c || true
+
+format:
+	clang-format -i $(wildcard */runt.c) $(wildcard tests/*.c)
+
+lint:
+	clang-format --dry-run -Werror $(wildcard */runt.c) $(wildcard tests/*.c)
+	@for f in $(wildcard */runt.c) $(wildcard tests/*.c); do \
+	   echo "clang-tidy $$f"; \
+	   clang-tidy --quiet --warnings-as-errors='*' \
+	     --checks='-*,clang-analyzer-*,bugprone-*,-bugprone-easily-swappable-parameters,-bugprone-reserved-identifier,misc-redundant-expression' \
+	     $$f -- $(CFLAGS) || exit 1; \
+	 done
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
+	  --suppress=missingIncludeSystem --inline-suppr -D_GNU_SOURCE $(wildcard */runt.c) $(wildcard tests/*.c)
+	shellcheck -x scripts/*.sh tests/helpers.bash .ci/run
+
+clean:
+	rm -f $(BINS) $(wildcard */runt)
+	rm -rf tests/bin

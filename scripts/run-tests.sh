@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Run the bats suites against stage binaries, cumulatively.
+#
+#   scripts/run-tests.sh STAGE...         for each STAGE, suites 1..STAGE against its binary
+#   scripts/run-tests.sh --only STAGE...  for each STAGE, its own suite only
+#
+# STAGE is a number (3 or 03) or "final". Bats prints TAP; the last line is
+# "N passed, N failed, N skipped". The exit status is non-zero on any failure.
+set -uo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo" || exit 2
+
+only=0
+if [ "${1:-}" = --only ]; then only=1; shift; fi
+[ $# -gt 0 ] || { echo "usage: $0 [--only] STAGE..." >&2; exit 2; }
+
+stage_dir() {
+    case "$1" in
+    final) echo final ;;
+    *)
+        local d
+        for d in "$(printf %02d "$((10#$1))")"-*/; do [ -d "$d" ] && echo "${d%/}"; done
+        ;;
+    esac
+}
+
+passed=0 failed=0 skipped=0
+for stage in "$@"; do
+    dir=$(stage_dir "$stage")
+    if [ -z "$dir" ] || [ ! -x "$dir/runt" ]; then
+        echo "run-tests: no built stage $stage (run make)" >&2
+        exit 2
+    fi
+    num=99
+    [ "$dir" = final ] || num=$((10#${dir:0:2}))
+
+    suites=()
+    for s in [0-9][0-9]-*/test.bats; do
+        n=$((10#${s:0:2}))
+        if [ "$only" = 1 ]; then [ "$n" = "$num" ] && suites+=("$s"); else [ "$n" -le "$num" ] && suites+=("$s"); fi
+    done
+    [ "$dir" = final ] && [ -f final/test.bats ] && suites+=(final/test.bats)
+
+    echo "# stage $dir: ${suites[*]}"
+    out=$(mktemp)
+    RUNT="$repo/$dir/runt" RUNT_STAGE=$num BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-180} \
+        bats --tap "${suites[@]}" 2>&1 | tee "$out"
+    p=$(grep -c '^ok .* # skip' "$out")
+    s_ok=$(grep -c '^ok ' "$out")
+    f=$(grep -c '^not ok ' "$out")
+    # A suite that dies before its plan is complete counts as a failure.
+    plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$out" | head -n1)
+    if [ -z "$plan" ] || [ $((s_ok + f)) -lt "$plan" ]; then
+        echo "not ok - stage $dir: bats stopped after $((s_ok + f)) of ${plan:-?} tests"
+        f=$((f + 1))
+    fi
+    rm -f "$out"
+    passed=$((passed + s_ok - p)) failed=$((failed + f)) skipped=$((skipped + p))
+    echo "# stage $dir: $((s_ok - p)) passed, $f failed, $p skipped"
+done
+
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ]
