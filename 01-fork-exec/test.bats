@@ -109,7 +109,7 @@ teardown() { runt_teardown; }
 @test "01: -v narrates fork, exec and the exit status" {
     run runt_run -v -- sh -c 'exit 4'
     [ "$status" -eq 4 ]
-    [[ "$output" == *"=> fork"*"child pid"* ]]
+    [[ "$output" == *"child pid "* ]]
     [[ "$output" == *"=> exec sh"* ]]
     [[ "$output" == *"=> child exited with 4"* ]]
 }

@@ -1,0 +1,364 @@
+/*
+ * runt, stage 02: namespaces.
+ *
+ * The child is now created with clone(2) in new UTS, PID, mount, IPC and
+ * network namespaces: it gets its own hostname, its own process tree (it is
+ * PID 1), its own mount table, its own SysV IPC objects and its own network
+ * stack with nothing but a loopback interface.
+ *
+ * Build: cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -o runt runt.c
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <stdnoreturn.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define RUNT_VERSION "0.1.0"
+
+/* docker's exit codes: 125 runt failed, 126 cannot execute, 127 not found. */
+enum { EXIT_RUNT_FAILED = 125, EXIT_CANNOT_EXEC = 126, EXIT_NOT_FOUND = 127 };
+
+struct options {
+    bool verbose;
+    const char *hostname; /* --hostname, or NULL for the container id */
+    char **argv;          /* the command and its arguments */
+};
+
+/* A container id is 12 hex digits, like the short ids docker prints. */
+#define CONTAINER_ID_LEN 12
+
+/* Everything the child needs; clone(2) hands it a copy through its argument. */
+struct container {
+    char id[CONTAINER_ID_LEN + 1];
+    const char *hostname;
+    char **argv;
+};
+
+/* The child's stack. Without CLONE_VM the child gets a copy-on-write copy of it. */
+#define CHILD_STACK_SIZE (1024 * 1024)
+
+static bool verbose;
+
+/* Print "runt: <message>: <strerror(errno)>" and exit 125. */
+static noreturn void die(const char *fmt, ...)
+{
+    int saved_errno = errno;
+    va_list ap;
+
+    va_start(ap, fmt);
+    fputs("runt: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, ": %s\n", strerror(saved_errno));
+    va_end(ap);
+    exit(EXIT_RUNT_FAILED);
+}
+
+/* Like die(), for errors that errno does not describe. */
+static noreturn void fail(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    fputs("runt: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(EXIT_RUNT_FAILED);
+}
+
+/* -v narration: one "=> step" line per step, on stderr. */
+static void say(const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!verbose)
+        return;
+    va_start(ap, fmt);
+    fputs("=> ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static void usage(FILE *out)
+{
+    fputs("usage: runt run [-v] [--hostname NAME] <command> [args...]\n"
+          "       runt --help | --version\n"
+          "\n"
+          "  -v, --verbose      narrate each step on stderr\n"
+          "  --hostname NAME    the container's hostname (default: its id)\n"
+          "\n"
+          "Options end at the command: `runt run ls -v` passes -v to ls.\n",
+          out);
+}
+
+static void parse_args(int argc, char **argv, struct options *opts)
+{
+    static const struct option longopts[] = {
+        {"verbose", no_argument, NULL, 'v'},
+        {"hostname", required_argument, NULL, 'H'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
+        usage(stdout);
+        exit(0);
+    }
+    if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+        printf("runt %s\n", RUNT_VERSION);
+        exit(0);
+    }
+    if (argc < 2) {
+        usage(stderr);
+        exit(EXIT_RUNT_FAILED);
+    }
+    if (strcmp(argv[1], "run") != 0)
+        fail("unknown command '%s' (try: runt --help)", argv[1]);
+
+    /* Parse the options of "run"; the leading '+' stops at the first non-option. */
+    argc--;
+    argv++;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+:vh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'v':
+            opts->verbose = true;
+            break;
+        case 'H':
+            if (optarg[0] == '\0' || strlen(optarg) > HOST_NAME_MAX)
+                fail("--hostname: '%s' must be 1 to %d characters", optarg, HOST_NAME_MAX);
+            opts->hostname = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        case ':':
+            fail("option '%s' needs a value (try: runt --help)", argv[optind - 1]);
+        default:
+            fail("unknown option '%s' (try: runt --help)", argv[optind - 1]);
+        }
+    }
+    if (optind >= argc)
+        fail("run: no command given (try: runt --help)");
+    opts->argv = argv + optind;
+}
+
+/*
+ * The signals runt passes on. runt must outlive its child to report how the
+ * child ended, so instead of dying from them it forwards them.
+ */
+static const int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+
+static volatile pid_t child_pid;
+
+static void forward_signal(int sig)
+{
+    int saved_errno = errno;
+
+    /* kill(0, sig) would signal our whole process group: never send before fork returned. */
+    if (child_pid > 0)
+        kill(child_pid, sig);
+    errno = saved_errno;
+}
+
+static void install_signal_forwarding(void)
+{
+    struct sigaction sa = {.sa_handler = forward_signal};
+
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof(forwarded_signals) / sizeof(forwarded_signals[0]); i++)
+        if (sigaction(forwarded_signals[i], &sa, NULL) < 0)
+            die("sigaction");
+}
+
+/* Block (or unblock) the forwarded signals, so that none arrives between fork and child_pid. */
+static void block_forwarded_signals(int how)
+{
+    sigset_t set;
+
+    sigemptyset(&set);
+    for (size_t i = 0; i < sizeof(forwarded_signals) / sizeof(forwarded_signals[0]); i++)
+        sigaddset(&set, forwarded_signals[i]);
+    if (sigprocmask(how, &set, NULL) < 0)
+        die("sigprocmask");
+}
+
+/* In the child: become the command. Returns only through _exit. */
+static noreturn void exec_command(char **argv)
+{
+    /*
+     * Our handlers would forward to child_pid, which is 0 here: restore the
+     * defaults, then unblock, because the signal mask survives execve(2).
+     */
+    for (size_t i = 0; i < sizeof(forwarded_signals) / sizeof(forwarded_signals[0]); i++)
+        signal(forwarded_signals[i], SIG_DFL);
+    block_forwarded_signals(SIG_UNBLOCK);
+    say("exec %s", argv[0]);
+    execvp(argv[0], argv);
+    fprintf(stderr, "runt: exec %s: %s\n", argv[0], strerror(errno));
+    /* _exit, not exit: the child must not flush stdio buffers it shares with runt. */
+    _exit(errno == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC);
+}
+
+/* Fill id with random hex digits: the container's name, and its default hostname. */
+static void make_container_id(char *id)
+{
+    unsigned char bytes[CONTAINER_ID_LEN / 2];
+
+    if (getrandom(bytes, sizeof(bytes), 0) != (ssize_t)sizeof(bytes))
+        die("getrandom");
+    for (size_t i = 0; i < sizeof(bytes); i++)
+        sprintf(id + 2 * i, "%02x", bytes[i]);
+}
+
+/*
+ * A new mount namespace starts as a copy of ours, and with shared propagation
+ * (systemd's default) mounts made in it would still reach the host. Marking
+ * the whole tree private first cuts that link, in this namespace only.
+ */
+static void make_mounts_private(void)
+{
+    say("make / private (MS_REC|MS_PRIVATE)");
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        die("make / private");
+}
+
+/*
+ * ps and friends read /proc, which shows the PID namespace of the procfs
+ * instance. Mounting a new one over /proc, in our private mount namespace,
+ * shows only the container's processes and leaves the host's /proc alone.
+ */
+static void mount_proc(void)
+{
+    say("mount proc on /proc");
+    if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+        die("mount proc on /proc");
+}
+
+static void set_hostname(const char *name)
+{
+    say("sethostname %s", name);
+    if (sethostname(name, strlen(name)) < 0)
+        die("sethostname %s", name);
+}
+
+/*
+ * A new network namespace holds only a loopback interface, and it is down.
+ * Setting IFF_UP with the SIOCSIFFLAGS ioctl on any socket of the namespace
+ * brings it up, so 127.0.0.1 works. No other interface exists: nothing
+ * outside is reachable. See netdevice(7).
+ */
+static void bring_up_loopback(void)
+{
+    struct ifreq ifr = {0};
+    int fd;
+
+    say("bring up lo");
+    fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        die("socket");
+    strcpy(ifr.ifr_name, "lo");
+    if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+        die("get flags of lo");
+    ifr.ifr_flags = (short)(ifr.ifr_flags | IFF_UP);
+    if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+        die("bring up lo");
+    close(fd);
+}
+
+/* The child, in its new namespaces: set them up, then become the command. */
+static int child_main(void *arg)
+{
+    struct container *c = arg;
+
+    make_mounts_private();
+    mount_proc();
+    set_hostname(c->hostname);
+    bring_up_loopback();
+    exec_command(c->argv);
+}
+
+/* Wait for the child; return its exit code, or 128 + signal, as a shell would. */
+static int wait_for_child(pid_t pid)
+{
+    int status;
+
+    /* Forwarded signals interrupt waitpid(2) with EINTR; just wait again. */
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            die("waitpid %d", (int)pid);
+
+    if (WIFSIGNALED(status)) {
+        say("child killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
+        return 128 + WTERMSIG(status);
+    }
+    say("child exited with %d", WEXITSTATUS(status));
+    return WEXITSTATUS(status);
+}
+
+/*
+ * clone(2) creates the child directly inside the new namespaces. (unshare(2)
+ * would move the caller instead; for CLONE_NEWPID only the caller's future
+ * children enter the new PID namespace, so a fork would still follow.)
+ */
+static pid_t spawn_container(struct container *c)
+{
+    const int flags = CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET;
+    char *stack;
+    pid_t pid;
+
+    stack = malloc(CHILD_STACK_SIZE);
+    if (stack == NULL)
+        die("malloc child stack");
+    /* Flush before clone(2), or buffered output would be written twice. */
+    fflush(stdout);
+    /* The stack grows down on every architecture Linux runs containers on. */
+    pid = clone(child_main, stack + CHILD_STACK_SIZE, flags | SIGCHLD, c);
+    if (pid < 0)
+        die("clone");
+    free(stack);
+    return pid;
+}
+
+int main(int argc, char **argv)
+{
+    struct options opts = {0};
+    struct container c = {0};
+    pid_t pid;
+
+    parse_args(argc, argv, &opts);
+    verbose = opts.verbose;
+
+    make_container_id(c.id);
+    c.hostname = opts.hostname ? opts.hostname : c.id;
+    c.argv = opts.argv;
+    say("container %s", c.id);
+
+    install_signal_forwarding();
+    block_forwarded_signals(SIG_BLOCK);
+
+    pid = spawn_container(&c);
+    child_pid = pid;
+    say("clone ... child pid %d (PID 1 in its new uts, pid, mnt, ipc, net namespaces)", (int)pid);
+    /* Signals that arrived since the fork are delivered now, and forwarded. */
+    block_forwarded_signals(SIG_UNBLOCK);
+
+    return wait_for_child(pid);
+}
