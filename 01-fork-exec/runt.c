@@ -32,16 +32,27 @@ struct options {
 
 static bool verbose;
 
+/*
+ * Every message is formatted first and written with one call, so that lines
+ * from runt and from its child never interleave mid-line on stderr.
+ */
+static void vreport(const char *prefix, const char *fmt, va_list ap, const char *suffix)
+{
+    char msg[1024];
+
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    fprintf(stderr, "%s%s%s\n", prefix, msg, suffix);
+}
+
 /* Print "runt: <message>: <strerror(errno)>" and exit 125. */
 static noreturn void die(const char *fmt, ...)
 {
-    int saved_errno = errno;
+    char suffix[256];
     va_list ap;
 
+    snprintf(suffix, sizeof(suffix), ": %s", strerror(errno));
     va_start(ap, fmt);
-    fputs("runt: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, ": %s\n", strerror(saved_errno));
+    vreport("runt: ", fmt, ap, suffix);
     va_end(ap);
     exit(EXIT_RUNT_FAILED);
 }
@@ -52,9 +63,7 @@ static noreturn void fail(const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    fputs("runt: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vreport("runt: ", fmt, ap, "");
     va_end(ap);
     exit(EXIT_RUNT_FAILED);
 }
@@ -67,9 +76,7 @@ static void say(const char *fmt, ...)
     if (!verbose)
         return;
     va_start(ap, fmt);
-    fputs("=> ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vreport("=> ", fmt, ap, "");
     va_end(ap);
 }
 

@@ -50,20 +50,31 @@ struct container {
 };
 
 /* The child's stack. Without CLONE_VM the child gets a copy-on-write copy of it. */
-#define CHILD_STACK_SIZE (1024 * 1024)
+#define CHILD_STACK_SIZE ((size_t)1024 * 1024)
 
 static bool verbose;
+
+/*
+ * Every message is formatted first and written with one call, so that lines
+ * from runt and from its child never interleave mid-line on stderr.
+ */
+static void vreport(const char *prefix, const char *fmt, va_list ap, const char *suffix)
+{
+    char msg[1024];
+
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    fprintf(stderr, "%s%s%s\n", prefix, msg, suffix);
+}
 
 /* Print "runt: <message>: <strerror(errno)>" and exit 125. */
 static noreturn void die(const char *fmt, ...)
 {
-    int saved_errno = errno;
+    char suffix[256];
     va_list ap;
 
+    snprintf(suffix, sizeof(suffix), ": %s", strerror(errno));
     va_start(ap, fmt);
-    fputs("runt: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, ": %s\n", strerror(saved_errno));
+    vreport("runt: ", fmt, ap, suffix);
     va_end(ap);
     exit(EXIT_RUNT_FAILED);
 }
@@ -74,9 +85,7 @@ static noreturn void fail(const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    fputs("runt: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vreport("runt: ", fmt, ap, "");
     va_end(ap);
     exit(EXIT_RUNT_FAILED);
 }
@@ -89,9 +98,7 @@ static void say(const char *fmt, ...)
     if (!verbose)
         return;
     va_start(ap, fmt);
-    fputs("=> ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vreport("=> ", fmt, ap, "");
     va_end(ap);
 }
 

@@ -32,7 +32,7 @@ teardown() { runt_teardown; }
     run runt_run --hostname "$(printf 'x%.0s' $(seq 65))" -- hostname
     [ "$status" -eq 125 ]
     [[ "$output" == "runt: --hostname: "*"must be 1 to 64 characters" ]]
-    run runt_run --hostname
+    run "$RUNT" run --hostname
     [ "$status" -eq 125 ]
     [ "$output" = "runt: option '--hostname' needs a value (try: runt --help)" ]
 }

@@ -41,6 +41,17 @@ runt_setup() {
     # Tests never use /var/lib/runt: each gets its own state root, checked empty afterwards.
     export RUNT_ROOT="$SCRATCH/state"
     snapshot_host >"$SCRATCH/.before"
+    runt_pids >"$SCRATCH/.runt-pids"
+}
+
+# Pids of running copies of the binary under test.
+runt_pids() {
+    local p runt_exe
+    runt_exe=$(readlink -f "$RUNT")
+    for p in /proc/[0-9]*; do
+        [ "$(readlink "$p/exe" 2>/dev/null)" = "$runt_exe" ] && echo "${p#/proc/}"
+    done
+    return 0
 }
 
 # Kill only what this test started, by pid (start_container records them).
@@ -56,15 +67,15 @@ stop_started() {
     rm -f "$SCRATCH/.pids"
 }
 
-# Processes that still live in the scratch dir: a container left behind.
+# Processes left behind: any whose root is in the scratch dir (a container), and
+# copies of runt that were not running when the test started.
 leftover_processes() {
-    local p root runt_exe
-    runt_exe=$(readlink -f "$RUNT")
+    local p root
     for p in /proc/[0-9]*; do
         root=$(readlink "$p/root" 2>/dev/null) || continue
         case "$root" in "$SCRATCH"/*) echo "${p#/proc/} root=$root" ;; esac
-        [ "$(readlink "$p/exe" 2>/dev/null)" = "$runt_exe" ] && echo "${p#/proc/} runt"
     done
+    runt_pids | grep -vxF -f "$SCRATCH/.runt-pids" | sed 's/$/ runt/'
     return 0
 }
 
