@@ -31,7 +31,7 @@ while [ $# -gt 0 ]; do
 done
 case "$name" in
 busybox | alpine | debian) dirname=$name ;;
-docker:?* | podman:?*) dirname=$(echo "${name#*:}" | tr -c 'A-Za-z0-9._-\n' '_') ;;
+docker:?* | podman:?*) dirname=$(echo "${name#*:}" | tr -c 'A-Za-z0-9._\n-' '_') ;;
 *) usage ;;
 esac
 

@@ -17,7 +17,7 @@ if [ -f "$repo/scripts/vm-test.sh" ] && command -v qemu-system-x86_64 >/dev/null
     echo "# === cgroup v2 VM"
     bash "$repo/scripts/vm-test.sh" "$@" | tee -a "$log"
     [ "${PIPESTATUS[0]}" = 0 ] || status=1
-else
+elif [ -f "$repo/scripts/vm-test.sh" ]; then
     echo "# cgroup v2 VM skipped: qemu-system-x86_64 is not installed"
 fi
 
