@@ -95,8 +95,8 @@ static void parse_args(int argc, char **argv, struct options *opts)
 {
     static const struct option longopts[] = {
         {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"help",    no_argument, NULL, 'h'},
+        {NULL,      0,           NULL, 0  },
     };
     int c;
 

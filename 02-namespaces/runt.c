@@ -117,10 +117,10 @@ static void usage(FILE *out)
 static void parse_args(int argc, char **argv, struct options *opts)
 {
     static const struct option longopts[] = {
-        {"verbose", no_argument, NULL, 'v'},
+        {"verbose",  no_argument,       NULL, 'v'},
         {"hostname", required_argument, NULL, 'H'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"help",     no_argument,       NULL, 'h'},
+        {NULL,       0,                 NULL, 0  },
     };
     int c;
 

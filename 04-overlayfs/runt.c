@@ -141,9 +141,12 @@ static void usage(FILE *out)
 static void parse_args(int argc, char **argv, struct options *opts)
 {
     static const struct option longopts[] = {
-        {"verbose", no_argument, NULL, 'v'},    {"hostname", required_argument, NULL, 'H'},
-        {"root", required_argument, NULL, 'R'}, {"keep", no_argument, NULL, 'K'},
-        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+        {"verbose",  no_argument,       NULL, 'v'},
+        {"hostname", required_argument, NULL, 'H'},
+        {"root",     required_argument, NULL, 'R'},
+        {"keep",     no_argument,       NULL, 'K'},
+        {"help",     no_argument,       NULL, 'h'},
+        {NULL,       0,                 NULL, 0  },
     };
     int c;
 
@@ -403,13 +406,19 @@ static void populate_dev(void)
         const char *path;
         unsigned int major, minor;
     } nodes[] = {
-        {"/dev/null", 1, 3},   {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
-        {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
+        {"/dev/null",    1, 3},
+        {"/dev/zero",    1, 5},
+        {"/dev/full",    1, 7},
+        {"/dev/random",  1, 8},
+        {"/dev/urandom", 1, 9},
+        {"/dev/tty",     5, 0},
     };
     static const char *const links[][2] = {
-        {"/proc/self/fd", "/dev/fd"},       {"/proc/self/fd/0", "/dev/stdin"},
-        {"/proc/self/fd/1", "/dev/stdout"}, {"/proc/self/fd/2", "/dev/stderr"},
-        {"pts/ptmx", "/dev/ptmx"},
+        {"/proc/self/fd",   "/dev/fd"    },
+        {"/proc/self/fd/0", "/dev/stdin" },
+        {"/proc/self/fd/1", "/dev/stdout"},
+        {"/proc/self/fd/2", "/dev/stderr"},
+        {"pts/ptmx",        "/dev/ptmx"  },
     };
 
     say("mount tmpfs on /dev, mknod null zero full random urandom tty");

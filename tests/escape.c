@@ -54,7 +54,10 @@ static int make_workdir(void)
     static const struct {
         const char *parent;
         char *template;
-    } places[] = {{"/tmp", in_tmp}, {"/", in_root}};
+    } places[] = {
+        {"/tmp", in_tmp },
+        {"/",    in_root}
+    };
 
     for (size_t i = 0; i < sizeof(places) / sizeof(places[0]); i++) {
         workdir = mkdtemp(places[i].template);
