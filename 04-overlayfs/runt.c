@@ -453,10 +453,11 @@ static void populate_dev(void)
 static void make_dirs(const char *path, mode_t mode)
 {
     char buf[PATH_MAX];
+    size_t len = strlen(path);
 
-    if (strlen(path) >= sizeof(buf))
+    if (len >= sizeof(buf))
         fail("%s: path too long", path);
-    strcpy(buf, path);
+    memcpy(buf, path, len + 1);
     for (char *p = buf + 1; *p != '\0'; p++) {
         if (*p != '/')
             continue;
