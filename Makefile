@@ -66,7 +66,7 @@ test-%: image $(TESTPROGS)
 # Every stage against its own and all earlier suites, here (v1 on this kind of
 # machine) and, when qemu is installed, in a cgroup v2 VM.
 test: setup
-	@$(MAKE) --no-print-directory all image
+	@$(MAKE) -s --no-print-directory all image
 	@bash scripts/test-all.sh $(patsubst 0%,%,$(foreach s,$(STAGES),$(firstword $(subst -, ,$(s)))))
 
 test-v1: all image
@@ -76,7 +76,7 @@ test-v2: all image
 	@bash scripts/vm-test.sh $(patsubst 0%,%,$(foreach s,$(STAGES),$(firstword $(subst -, ,$(s)))))
 
 run: setup
-	@$(MAKE) --no-print-directory $(RUN_DIR)/runt image
+	@$(MAKE) -s --no-print-directory $(RUN_DIR)/runt image
 	@if [ "$(STAGE)" -ge 3 ]; then rootfs=$(IMAGE); else rootfs=; fi; \
 	 if [ "$(STAGE)" = 3 ]; then echo "note: stage 03 writes straight into $(IMAGE)" >&2; fi; \
 	 exec ./$(RUN_DIR)/runt run $$rootfs $(CMD)

@@ -42,15 +42,20 @@ runt_setup() {
     export RUNT_ROOT="$SCRATCH/state"
     snapshot_host >"$SCRATCH/.before"
     runt_pids >"$SCRATCH/.runt-pids"
+    mount_namespaces | cut -d' ' -f1 | sort -u >"$SCRATCH/.mntns"
 }
 
-# Pids of running copies of the binary under test.
+# "mnt:[id] pid" for every process: a container (stage 02 on) has a mount namespace
+# of its own, so a process in a namespace that is newer than the test is one left behind.
+mount_namespaces() {
+    find /proc/[0-9]*/ns/mnt -maxdepth 0 -printf '%l %h\n' 2>/dev/null | sed 's|/proc/\([0-9]*\)/ns$|\1|'
+    return 0
+}
+
+# Pids of running copies of the binary under test (one find, not a readlink per process).
 runt_pids() {
-    local p runt_exe
-    runt_exe=$(readlink -f "$RUNT")
-    for p in /proc/[0-9]*; do
-        [ "$(readlink "$p/exe" 2>/dev/null)" = "$runt_exe" ] && echo "${p#/proc/}"
-    done
+    find /proc/[0-9]*/exe -maxdepth 0 -lname "$(readlink -f "$RUNT")" -printf '%h\n' 2>/dev/null |
+        cut -d/ -f3
     return 0
 }
 
@@ -67,14 +72,11 @@ stop_started() {
     rm -f "$SCRATCH/.pids"
 }
 
-# Processes left behind: any whose root is in the scratch dir (a container), and
-# copies of runt that were not running when the test started.
+# Processes left behind: any in a mount namespace made during the test (a container),
+# and copies of runt that were not running when the test started.
 leftover_processes() {
-    local p root
-    for p in /proc/[0-9]*; do
-        root=$(readlink "$p/root" 2>/dev/null) || continue
-        case "$root" in "$SCRATCH"/*) echo "${p#/proc/} root=$root" ;; esac
-    done
+    mount_namespaces | awk 'NR == FNR {old[$1]; next} /^mnt:/ && !($1 in old) {print $2 " in " $1}' \
+        "$SCRATCH/.mntns" -
     runt_pids | grep -vxF -f "$SCRATCH/.runt-pids" | sed 's/$/ runt/'
     return 0
 }
