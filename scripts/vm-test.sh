@@ -20,6 +20,8 @@ die() { echo "vm-test: $*" >&2; exit 1; }
 [ $# -gt 0 ] || { echo "usage: $0 STAGE..." >&2; exit 2; }
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is not installed (run: sudo scripts/setup.sh)"
 [ "$(uname -m)" = x86_64 ] || die "the test VM is x86_64-only"
+# The repository's path travels on the kernel command line, which splits at spaces.
+case "$repo" in *[[:space:]]*) die "the repository's path must not contain spaces: $repo" ;; esac
 
 # The modules the guest needs, in load order: virtio transport, 9p, overlay.
 modules="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci netfs fscache
@@ -112,9 +114,12 @@ mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
 # overlayfs cannot take an upper dir on overlayfs: tests and state live on tmpfs.
+# The repository may itself be under /tmp (a CI clone): keep it visible at its path.
+mkdir -p /.runt-repo && mount --bind "$runt_repo" /.runt-repo
 mount -t tmpfs tmpfs /tmp
 mount -t tmpfs tmpfs /run
 mkdir -p /var/lib/runt && mount -t tmpfs tmpfs /var/lib/runt
+mkdir -p "$runt_repo" && mount --bind /.runt-repo "$runt_repo"
 ip link set lo up 2>/dev/null
 export HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin TERM=dumb
 echo "# vm: kernel $(uname -r), cgroup $(stat -fc %T /sys/fs/cgroup), controllers $(cat /sys/fs/cgroup/cgroup.controllers)"
