@@ -4,7 +4,8 @@
 #   scripts/run-tests.sh STAGE...         for each STAGE, suites 1..STAGE against its binary
 #   scripts/run-tests.sh --only STAGE...  for each STAGE, its own suite only
 #
-# STAGE is a number (3 or 03) or "final". Bats prints TAP; the last line is
+# STAGE is a number (3 or 03), "final", or "docs" (tests/docs.bats and tests/cleanup.bats:
+# the READMEs, their examples, and the cleanup command). Bats prints TAP; the last line is
 # "N passed, N failed, N skipped". The exit status is non-zero on any failure.
 set -uo pipefail
 
@@ -26,7 +27,35 @@ stage_dir() {
 }
 
 passed=0 failed=0 skipped=0
+
+# run_suites NAME SUITE...: run them in one bats, show the TAP, add up the results.
+run_suites() {
+    local name=$1 out p s_ok f plan
+    shift
+    echo "# $name: $*"
+    out=$(mktemp)
+    BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-180} bats --tap "$@" 2>&1 | tee "$out"
+    p=$(grep -c '^ok .* # skip' "$out")
+    s_ok=$(grep -c '^ok ' "$out")
+    f=$(grep -c '^not ok ' "$out")
+    # A suite that dies before its plan is complete counts as a failure.
+    plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$out" | head -n1)
+    if [ -z "$plan" ] || [ $((s_ok + f)) -lt "$plan" ]; then
+        echo "not ok - $name: bats stopped after $((s_ok + f)) of ${plan:-?} tests"
+        f=$((f + 1))
+    fi
+    rm -f "$out"
+    passed=$((passed + s_ok - p)) failed=$((failed + f)) skipped=$((skipped + p))
+    echo "# $name: $((s_ok - p)) passed, $f failed, $p skipped"
+}
+
 for stage in "$@"; do
+    if [ "$stage" = docs ]; then
+        suites=()
+        for s in tests/docs.bats tests/cleanup.bats; do [ -f "$s" ] && suites+=("$s"); done
+        run_suites docs "${suites[@]}"
+        continue
+    fi
     dir=$(stage_dir "$stage")
     if [ -z "$dir" ] || [ ! -x "$dir/runt" ]; then
         echo "run-tests: no built stage $stage (run make)" >&2
@@ -42,22 +71,7 @@ for stage in "$@"; do
     done
     [ "$dir" = final ] && [ -f final/test.bats ] && suites+=(final/test.bats)
 
-    echo "# stage $dir: ${suites[*]}"
-    out=$(mktemp)
-    RUNT="$repo/$dir/runt" RUNT_STAGE=$num BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-180} \
-        bats --tap "${suites[@]}" 2>&1 | tee "$out"
-    p=$(grep -c '^ok .* # skip' "$out")
-    s_ok=$(grep -c '^ok ' "$out")
-    f=$(grep -c '^not ok ' "$out")
-    # A suite that dies before its plan is complete counts as a failure.
-    plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$out" | head -n1)
-    if [ -z "$plan" ] || [ $((s_ok + f)) -lt "$plan" ]; then
-        echo "not ok - stage $dir: bats stopped after $((s_ok + f)) of ${plan:-?} tests"
-        f=$((f + 1))
-    fi
-    rm -f "$out"
-    passed=$((passed + s_ok - p)) failed=$((failed + f)) skipped=$((skipped + p))
-    echo "# stage $dir: $((s_ok - p)) passed, $f failed, $p skipped"
+    RUNT="$repo/$dir/runt" RUNT_STAGE=$num run_suites "stage $dir" "${suites[@]}"
 done
 
 echo "$passed passed, $failed failed, $skipped skipped"
