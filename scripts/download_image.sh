@@ -50,7 +50,8 @@ trap 'rm -rf "$tmp"' EXIT
 
 build_busybox() {
     local bb="" b applet
-    for b in /bin/busybox /usr/bin/busybox /usr/sbin/busybox /sbin/busybox; do
+    for b in ${RUNT_BUSYBOX:+"$RUNT_BUSYBOX"} /bin/busybox /usr/bin/busybox /usr/sbin/busybox \
+        /sbin/busybox /usr/local/bin/busybox; do
         if [ -x "$b" ] && ! LC_ALL=C ldd "$b" >/dev/null 2>&1; then bb=$b; break; fi
     done
     [ -n "$bb" ] || die "no statically linked busybox on this machine (run: sudo scripts/setup.sh)"
