@@ -25,7 +25,7 @@ RUN_DIR := $(call stage_dir,$(STAGE))
 CMD     ?= /bin/sh
 IMAGE   := images/busybox
 
-.PHONY: all help setup image test test-v1 test-v2 run clean format lint
+.PHONY: all help setup image test test-v1 test-v2 fresh-machine-test run clean format lint
 .DEFAULT_GOAL := all
 
 all: $(BINS) $(TESTPROGS)
@@ -37,6 +37,7 @@ help:
 	@echo "sudo make stage-N    build stage N and run suites 1..N against it"
 	@echo "sudo make test-N     run stage N's own suite against it"
 	@echo "sudo make test-v2    run every stage's suites in a cgroup v2 VM (qemu)"
+	@echo "sudo make fresh-machine-test   make test and make run in a bare Debian 12 (debootstrap)"
 	@echo "make diff-N          the lesson of stage N: diff -u of runt.c against stage N-1"
 	@echo "make image           build the busybox root filesystem in images/busybox"
 	@echo "make format | lint | clean"
@@ -74,6 +75,10 @@ test-v1: all image
 
 test-v2: all image
 	@bash scripts/vm-test.sh $(patsubst 0%,%,$(foreach s,$(STAGES),$(firstword $(subst -, ,$(s)))))
+
+# The README's two commands on a Debian 12 that has nothing installed (slow; CI runs it).
+fresh-machine-test:
+	@bash scripts/fresh-machine-test.sh
 
 run: setup
 	@$(MAKE) -s --no-print-directory $(RUN_DIR)/runt image
