@@ -25,7 +25,7 @@ RUN_DIR := $(call stage_dir,$(STAGE))
 CMD     ?= /bin/sh
 IMAGE   := images/busybox
 
-.PHONY: all help setup image test test-v1 test-v2 fresh-machine-test run clean format lint
+.PHONY: all help setup image test test-v1 test-v2 fresh-machine-test run cleanup clean format lint
 .DEFAULT_GOAL := all
 
 all: $(BINS) $(TESTPROGS)
@@ -40,6 +40,7 @@ help:
 	@echo "sudo make fresh-machine-test   make test and make run in a bare Debian 12 (debootstrap)"
 	@echo "make diff-N          the lesson of stage N: diff -u of runt.c against stage N-1"
 	@echo "make image           build the busybox root filesystem in images/busybox"
+	@echo "sudo make cleanup    remove runt's leftovers (containers, cgroups, mounts, state) after a broken exercise"
 	@echo "make format | lint | clean"
 
 $(BINS): %/runt: %/runt.c
@@ -105,6 +106,10 @@ lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
 	  --suppress=missingIncludeSystem --inline-suppr -D_GNU_SOURCE $(wildcard */runt.c) $(wildcard tests/*.c)
 	shellcheck -x scripts/*.sh tests/helpers.bash .ci/run
+
+# After a broken exercise: runt's own processes, cgroups, mounts and state, nothing else.
+cleanup:
+	@bash scripts/cleanup.sh
 
 clean:
 	rm -f $(BINS) $(wildcard */runt)
