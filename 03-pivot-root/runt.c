@@ -118,7 +118,7 @@ static void usage(FILE *out)
           "  -v, --verbose      narrate each step on stderr\n"
           "  --hostname NAME    the container's hostname (default: its id)\n"
           "\n"
-          "Options end at the command: `runt run ls -v` passes -v to ls.\n",
+          "Options end at the image: `runt run IMAGE ls -v` passes -v to ls.\n",
           out);
 }
 

@@ -134,7 +134,7 @@ static void usage(FILE *out)
           "  --root DIR         state root (default: $RUNT_ROOT, else " DEFAULT_STATE_ROOT ")\n"
           "  --keep             keep the container's directory (its changes) after exit\n"
           "\n"
-          "Options end at the command: `runt run ls -v` passes -v to ls.\n",
+          "Options end at the image: `runt run IMAGE ls -v` passes -v to ls.\n",
           out);
 }
 

@@ -156,7 +156,7 @@ static void usage(FILE *out)
           "  --pids N           at most N tasks (processes and threads)\n"
           "  --cpus FRACTION    CPU time limit in CPUs, e.g. 0.5\n"
           "\n"
-          "Options end at the command: `runt run ls -v` passes -v to ls.\n",
+          "Options end at the image: `runt run IMAGE ls -v` passes -v to ls.\n",
           out);
 }
 

@@ -166,7 +166,7 @@ static void usage(FILE *out)
           "  --cap-add CAP      keep capability CAP too (e.g. NET_ADMIN, or ALL)\n"
           "  --cap-drop CAP     drop capability CAP (e.g. CHOWN, or ALL)\n"
           "\n"
-          "Options end at the command: `runt run ls -v` passes -v to ls.\n",
+          "Options end at the image: `runt run IMAGE ls -v` passes -v to ls.\n",
           out);
 }
 
