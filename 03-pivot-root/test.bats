@@ -95,6 +95,7 @@ teardown() {
 }
 
 @test "03: chmod and chown of /dev/null inside leave the host's /dev/null unchanged" {
+    skip_from 6 "/dev is read-only, so that no device node can be added to it"
     devnull_before=$(stat -c '%a %u %g' /dev/null)
     run runt_run -- sh -c 'chmod 600 /dev/null && chown 1000 /dev/null && stat -c "%a %u" /dev/null'
     [ "$status" -eq 0 ]

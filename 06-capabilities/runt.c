@@ -1094,6 +1094,25 @@ static void mask_kernel_paths(void)
 }
 
 /*
+ * CAP_MKNOD stays (Docker keeps it: unpacking an image can create device
+ * nodes), so the nodes a container makes must be useless: a block device
+ * node for the host's disk would give raw access to all of its files.
+ * Docker refuses them through the devices cgroup. runt makes / nodev,
+ * where nodes would still be opened, and /dev read-only, so that no node
+ * joins the ones runt made there. Every other writable mount is nodev.
+ */
+static void restrict_device_nodes(void)
+{
+    say("remount / nodev and /dev read-only");
+    if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_NODEV, NULL) < 0)
+        die("remount / nodev");
+    /* A remount replaces the mount's flags: keep /dev's nosuid and noexec. */
+    if (mount(NULL, "/dev", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NOEXEC, NULL) <
+        0)
+        die("remount /dev read-only");
+}
+
+/*
  * Keep only the capabilities in `keep`, in this order, see capabilities(7):
  * 1. the bounding set, the ceiling of what any later execve(2) can grant;
  *    each drop needs CAP_SETPCAP, so this comes while we still have it;
@@ -1157,6 +1176,7 @@ static int child_main(void *arg)
     mount_sys();
     populate_dev();
     mask_kernel_paths();
+    restrict_device_nodes();
     set_hostname(c->hostname);
     bring_up_loopback();
     drop_capabilities(c->caps);

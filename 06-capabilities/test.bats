@@ -106,10 +106,29 @@ caps_inside() {
     [[ "$output" != *" rw"* ]]
 }
 
+@test "06: a device node made inside cannot be opened, and /dev takes no new ones" {
+    # CAP_MKNOD is kept, so mknod works; 1:5 is /dev/zero's number, harmless if opened.
+    run runt_run -- sh -c 'mknod /tmp/zero c 1 5 && head -c 1 /tmp/zero'
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"/tmp/zero: Permission denied"* ]]
+    run runt_run -- mknod /dev/zero2 c 1 5
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"Read-only file system"* ]]
+    # The nodes runt made still work, and / is still writable.
+    run runt_run -- sh -c 'echo x >/dev/null && head -c 2 /dev/zero | wc -c && touch /new && echo ok'
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = 2 ]
+    [ "${lines[1]}" = ok ]
+    run runt_run -- sh -c 'grep -E "^[^ ]+ / " /proc/mounts; grep -E "^[^ ]+ /dev " /proc/mounts'
+    [[ "${lines[0]}" == *" rw,nodev,"* ]]
+    [[ "${lines[1]}" == *" ro,nosuid,noexec,"* ]]
+}
+
 @test "06: -v narrates the masks and the capability set" {
     run runt_run -v -- true
     [ "$status" -eq 0 ]
     [[ "$output" == *"=> mask /proc/kcore, /proc/keys, /sys/firmware ...; /proc/sys, /proc/sysrq-trigger ... read-only"* ]]
+    [[ "$output" == *"=> remount / nodev and /dev read-only"* ]]
     [[ "$output" == *"=> capabilities: bounding, permitted, effective = 0x$DEFAULT_MASK"* ]]
 }
 
