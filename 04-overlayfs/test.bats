@@ -76,6 +76,19 @@ changes='echo new >/data/new &&
     [ -z "$(ls -A "$RUNT_ROOT/containers")" ]
 }
 
+@test "04: a closed stderr does not stop runt from cleaning up; the command keeps SIGPIPE" {
+    runt_cmd -v -- sh -c 'sleep 0.5; grep SigIgn /proc/self/status'
+    # head exits after one line: later narration meets a closed pipe (SIGPIPE, or EPIPE).
+    "${RUNT_CMD[@]}" 2>&1 | head -n1 >"$SCRATCH/first"
+    [[ "$(cat "$SCRATCH/first")" == "=> container "* ]]
+    [ -z "$(ls -A "$RUNT_ROOT/containers")" ]
+    # The command does not inherit runt's ignored SIGPIPE (bit 12 of SigIgn).
+    run runt_run -- grep SigIgn /proc/self/status
+    [ "$status" -eq 0 ]
+    sigign=$(awk '{print $2}' <<<"$output")
+    (((0x$sigign & 0x1000) == 0))
+}
+
 @test "04: --keep keeps the upper dir, which holds exactly the changes" {
     run runt_run --keep -v -- sh -c 'echo new >/data/new && rm /data/dir/a && rm -rf /data/dir/sub && echo more >>/data/file'
     [ "$status" -eq 0 ]

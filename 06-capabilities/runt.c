@@ -423,6 +423,8 @@ static noreturn void exec_command(char **argv)
      */
     for (size_t i = 0; i < sizeof(forwarded_signals) / sizeof(forwarded_signals[0]); i++)
         signal(forwarded_signals[i], SIG_DFL);
+    /* An ignored signal stays ignored across execve(2): give the command SIGPIPE back. */
+    signal(SIGPIPE, SIG_DFL);
     block_forwarded_signals(SIG_UNBLOCK);
     say("exec %s", argv[0]);
     execvp(argv[0], argv);
@@ -1248,6 +1250,11 @@ int main(int argc, char **argv)
     if (pipe2(c.sync_pipe, O_CLOEXEC) < 0)
         die("pipe");
 
+    /*
+     * A closed stderr (runt -v ... | head) must not kill runt before it has
+     * cleaned up: with SIGPIPE ignored, a write there fails with EPIPE instead.
+     */
+    signal(SIGPIPE, SIG_IGN);
     install_signal_forwarding();
     block_forwarded_signals(SIG_BLOCK);
 
