@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Install what runt needs to build and test, and nothing that is already there.
 # Idempotent: when everything is present it says so in one line and does nothing.
-# Supports apt (Debian, Ubuntu) and dnf (Fedora, Alma/Rocky 8 and 9).
+# Supports apt (Debian, Ubuntu) and dnf (Fedora; Alma/Rocky 8 and 9, with EPEL).
 #
 #   scripts/setup.sh        what `make run` and `make test` need
 #   scripts/setup.sh --ci   also what only CI needs: debootstrap (the fresh-machine test),
 #                           vagrant and its libvirt plugin (`vagrant validate`); apt only
 #
 # A static busybox is looked for in the usual places, in /usr/local/bin, and at
-# $RUNT_BUSYBOX. Where the distribution has none (EPEL does not always carry one),
-# put a static busybox binary at one of those and run this again.
+# $RUNT_BUSYBOX. Debian/Ubuntu (busybox-static), Fedora and EPEL 9 (busybox) package
+# one; EPEL 8 does not, so on EL 8 this takes EPEL 9's build (see epel9_busybox below).
 set -euo pipefail
 
 die() { echo "setup: $*" >&2; exit 1; }
@@ -36,6 +36,30 @@ static_busybox() {
     return 1
 }
 
+# EPEL 8 has no busybox package (EPEL 9 and Fedora have one). EPEL 9's is linked
+# statically (against glibc), so the same binary runs on EL 8 too: `dnf download` it
+# from EPEL 9's repository, which dnf reads for this one command only (over HTTPS; dnf
+# checks the rpm against that repository's metadata, not against EPEL 9's signing
+# key), and install only the binary, as /usr/local/bin/busybox. rpm2cpio reads the
+# rpm's zstd payload on EL 8.2 and later.
+epel9_busybox() {
+    local tmp bin repo
+    repo="https://dl.fedoraproject.org/pub/epel/9/Everything/$(uname -m)/"
+    echo "setup: no busybox package here: taking EPEL 9's static build from $repo"
+    tmp=$(mktemp -d)
+    # shellcheck disable=SC2064 # expand $tmp now
+    trap "rm -rf '$tmp'" EXIT
+    dnf install -y -q cpio >/dev/null || die "dnf install cpio failed"
+    dnf download -q --destdir "$tmp" --repofrompath "runt-epel9,$repo" --repo runt-epel9 busybox ||
+        die "cannot download busybox from $repo"
+    (cd "$tmp" && rpm2cpio busybox-*.rpm | cpio -idm --quiet) || die "cannot unpack the busybox rpm"
+    bin=$(find "$tmp" -type f -path '*bin/busybox' | head -n1)
+    if [ -z "$bin" ] || LC_ALL=C ldd "$bin" >/dev/null 2>&1; then
+        die "the busybox rpm from $repo holds no static busybox"
+    fi
+    install -m 0755 "$bin" /usr/local/bin/busybox
+}
+
 # Each check prints nothing and succeeds when its dependency is present.
 missing=()
 have cc || missing+=(compiler)
@@ -50,8 +74,11 @@ static_busybox >/dev/null || missing+=(busybox)
 have ip || missing+=(iproute2)
 have ps || missing+=(procps)
 have unshare || missing+=(util-linux)
-# qemu boots the cgroup v2 test VM (scripts/vm-test.sh); it is x86_64-only for now.
-if [ "$(uname -m)" = x86_64 ]; then have qemu-system-x86_64 || missing+=(qemu); fi
+# qemu boots the cgroup v2 test VM (scripts/vm-test.sh), which is x86_64-only and boots
+# Debian's kernel fetched with apt-get: make test skips it elsewhere, so only apt needs qemu.
+if [ "$(uname -m)" = x86_64 ] && have apt-get; then
+    have qemu-system-x86_64 || missing+=(qemu)
+fi
 if [ "$ci" = 1 ]; then
     have debootstrap || missing+=(debootstrap)
     have vagrant || missing+=(vagrant)
@@ -80,33 +107,42 @@ if have apt-get; then
         die "apt-get install ${pkgs[*]} failed"
 elif have dnf; then
     [ "$ci" = 0 ] || die "--ci needs apt (debootstrap and vagrant come from Debian's archive)"
-    # busybox is installed on its own below: not every EPEL release has it.
+    # busybox is installed on its own below: not every distribution packages it.
     declare -A pkg=([compiler]=gcc [make]=make [pkg-config]=pkgconf-pkg-config
         [libseccomp]=libseccomp-devel [libcap]=libcap-devel [static-libc]=glibc-static
         [bats]=bats [busybox]='' [iproute2]=iproute [procps]=procps-ng
-        [util-linux]=util-linux [qemu]=qemu-kvm)
+        [util-linux]=util-linux)
     pkgs=()
     for m in "${missing[@]}"; do [ -z "${pkg[$m]}" ] || pkgs+=("${pkg[$m]}"); done
-    # bats and busybox live in EPEL on Alma/Rocky; glibc-static in CRB/PowerTools.
-    if [ -e /etc/redhat-release ] && ! grep -qi fedora /etc/redhat-release; then
-        dnf install -y -q epel-release >/dev/null || die "dnf install epel-release failed"
-        dnf config-manager --set-enabled crb >/dev/null 2>&1 ||
-            dnf config-manager --set-enabled powertools >/dev/null 2>&1 || true
+    # Fedora has everything in its own repositories. An EL (Alma, Rocky, CentOS Stream)
+    # needs two more: EPEL, for bats (and busybox on 9), and the repository RHEL calls
+    # CodeReady Linux Builder, for glibc-static and libseccomp-devel. Alma and Rocky name
+    # it "powertools" on 8 and "crb" from 9 on; dnf config-manager is in dnf-plugins-core.
+    # On RHEL itself, install EPEL from its website and enable codeready-builder first.
+    el=""
+    if [ -r /etc/os-release ]; then
+        # shellcheck source=/dev/null
+        el=$(. /etc/os-release; [ "${ID:-}" = fedora ] || echo "${VERSION_ID%%.*}")
+    fi
+    if [ -n "$el" ]; then
+        crb=crb
+        [ "$el" = 8 ] && crb=powertools
+        dnf install -y -q dnf-plugins-core epel-release >/dev/null ||
+            die "dnf install dnf-plugins-core epel-release failed (on RHEL, see https://docs.fedoraproject.org/en-US/epel/)"
+        dnf config-manager --set-enabled "$crb" ||
+            die "cannot enable the $crb repository, which has glibc-static"
     fi
     if [ ${#pkgs[@]} -gt 0 ]; then
         dnf install -y -q "${pkgs[@]}" >/dev/null || die "dnf install ${pkgs[*]} failed"
     fi
-    # Fedora's busybox is static; where the package does not exist, the check below
-    # says what to do.
-    static_busybox >/dev/null || dnf install -y -q busybox >/dev/null 2>&1 || true
-    # EL's qemu-kvm installs the emulator outside PATH.
-    if ! have qemu-system-x86_64 && [ -x /usr/libexec/qemu-kvm ]; then
-        ln -s /usr/libexec/qemu-kvm /usr/local/bin/qemu-system-x86_64
+    # Fedora's and EPEL 9's busybox package is statically linked; EPEL 8 has none.
+    if ! static_busybox >/dev/null && ! dnf install -y -q busybox >/dev/null 2>&1 && [ -n "$el" ]; then
+        epel9_busybox
     fi
 else
     die "no apt-get or dnf here; install by hand: ${missing[*]}"
 fi
 
 static_busybox >/dev/null ||
-    die "no statically linked busybox: put one at /usr/local/bin/busybox or set RUNT_BUSYBOX (see README, Troubleshooting)"
+    die "no statically linked busybox: put one at /usr/local/bin/busybox or set RUNT_BUSYBOX"
 echo "setup: done"
