@@ -156,12 +156,17 @@ changes='echo new >/data/new &&
     [ "$output" = "runt: mkdir $SCRATCH/file/containers: Not a directory" ]
 }
 
-@test "04: an image path overlayfs cannot carry is rejected before anything is created" {
+@test "04: an image or state root path overlayfs cannot carry is rejected before anything is created" {
     cp -a "$(test_rootfs)" "$SCRATCH/a,b"
     run "$RUNT" run "$SCRATCH/a,b" true
     [ "$status" -eq 125 ]
     [[ "$output" == "runt: rootfs $SCRATCH/a,b: overlayfs cannot take a path with ',', ':' or '\\'" ]]
     [ ! -e "$RUNT_ROOT" ]
+    # The state root holds upperdir and workdir, so the same goes for it.
+    run "$RUNT" run --root "$SCRATCH/x:y" "$(test_rootfs)" true
+    [ "$status" -eq 125 ]
+    [[ "$output" == "runt: --root $SCRATCH/x:y: overlayfs cannot take a path with ',', ':' or '\\'" ]]
+    [ ! -e "$SCRATCH/x:y" ]
 }
 
 @test "04: an overlay that cannot be mounted names the likely cause, and cleans up" {

@@ -681,6 +681,9 @@ static void prepare_container_dir(struct container *c, const char *root)
 {
     char containers[PATH_MAX];
 
+    /* upperdir and workdir live here, and go into the same option string. */
+    if (strpbrk(root, ",:\\") != NULL)
+        fail("--root %s: overlayfs cannot take a path with ',', ':' or '\\'", root);
     join_path(containers, root, "containers");
     make_dirs(containers, 0700);
     join_path(c->dir, containers, c->id);
