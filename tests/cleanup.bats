@@ -1,105 +1,287 @@
 #!/usr/bin/env bats
-# scripts/cleanup.sh removes runt's leftovers, and only those. Every test works under
-# its own --root, so the machine's other containers are never touched.
+# scripts/cleanup.sh removes runt's leftovers and nothing else. Each test makes its
+# leftovers under a temporary state root and runs cleanup with --root DIR, which touches
+# only the containers listed in DIR/containers, so other containers on the machine are
+# safe. Next to them it makes things cleanup must leave alone. teardown removes whatever
+# a failed test leaves behind: only what this file made, by pid and by path.
+#
+#   sudo bats tests/cleanup.bats
 
 REPO_ROOT=$(cd "$(dirname "$BATS_TEST_FILENAME")/.." && pwd)
 CLEANUP="$REPO_ROOT/scripts/cleanup.sh"
 
+# The hierarchy to fake a container's cgroup in: v1's pids controller, or else the v2
+# one. Found in /proc/self/mounts, as cleanup finds them.
+pids_hierarchy() {
+    local m
+    m=$(awk '$3 == "cgroup" && $4 ~ /(^|,)pids(,|$)/ {print $2; exit}' /proc/self/mounts)
+    [ -n "$m" ] || m=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/self/mounts)
+    echo "$m"
+}
+
+new_id() { od -An -N6 -tx1 /dev/urandom | tr -d ' \n'; }
+
 setup() {
-    [ "$(id -u)" = 0 ] || skip "cleanup needs root"
+    [ "$(id -u)" = 0 ] || skip "cleanup needs root: sudo bats tests/cleanup.bats"
+    CG=$(pids_hierarchy)
+    [ -n "$CG" ] || skip "no cgroup hierarchy with the pids controller"
+    MADE_PARENT=0
+    [ -d "$CG/runt" ] || MADE_PARENT=1
     T=$(mktemp -d /tmp/runt-cleanup.XXXXXX)
-    # One hierarchy to fake a container's cgroup in: the v2 root, or v1's pids.
-    if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then CG=/sys/fs/cgroup; else CG=/sys/fs/cgroup/pids; fi
-    [ -d "$CG/runt" ] && MADE_PARENT=0 || MADE_PARENT=1
-    ID=$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    ID=$(new_id)    # a container listed under $T/containers: cleanup removes it
+    OTHER=$(new_id) # a container that is not listed there: cleanup leaves it alone
+    SIBLING="$CG/runt-cleanup-test-$ID"
+    IDS=("$ID" "$OTHER")
     PIDS=()
 }
 
+# The state of a process (R, S, T, Z...), empty once it is gone.
+state_of() { awk '{sub(/.*\) /, ""); print $1}' "/proc/$1/stat" 2>/dev/null; }
+alive() { local s; s=$(state_of "$1"); [ -n "$s" ] && [ "$s" != Z ]; }
+
+# wait_gone PID: up to 5 s for PID to end (a zombie counts as ended).
+wait_gone() {
+    local _
+    for _ in $(seq 100); do alive "$1" || return 0; sleep 0.05; done
+    return 1
+}
+
 teardown() {
-    local pid m
+    local pid m id mp
     [ -n "${T:-}" ] || return 0
     for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-    for pid in "${PIDS[@]}"; do while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done; done
-    awk -v t="$T/" 'index($2, t) == 1 {print $2}' /proc/self/mounts | sort -r |
-        while read -r m; do umount -l "$m"; done
-    [ -d "$CG/runt/$ID" ] && rmdir "$CG/runt/$ID"
-    [ -d "$CG/runt-cleanup-sibling-$ID" ] && rmdir "$CG/runt-cleanup-sibling-$ID"
-    [ "$MADE_PARENT" = 1 ] && [ -d "$CG/runt" ] && rmdir "$CG/runt" 2>/dev/null
+    for pid in "${PIDS[@]}"; do wait_gone "$pid" || true; done
+    # Mounts this test made below $T, deepest first.
+    awk -v t="$T/" 'index($2, t) == 1 {print length($2) "\t" $2}' /proc/self/mounts | sort -rn |
+        cut -f2- | while read -r mp; do umount -l "$(printf '%b' "$mp")"; done
+    # This test's cgroups: its containers' runt/<id> on every hierarchy, and the sibling.
+    while read -r m; do
+        for id in "${IDS[@]}"; do
+            [ -d "$m/runt/$id" ] || continue
+            for pid in $(cat "$m/runt/$id/cgroup.procs"); do kill -KILL "$pid" 2>/dev/null || true; done
+            for _ in $(seq 100); do rmdir "$m/runt/$id" 2>/dev/null && break; sleep 0.05; done
+        done
+    done < <(awk '$3 == "cgroup" || $3 == "cgroup2" {print $2}' /proc/self/mounts)
+    [ -d "$SIBLING" ] && rmdir "$SIBLING"
+    if [ "$MADE_PARENT" = 1 ]; then rmdir "$CG/runt" 2>/dev/null || true; fi
+    if grep -q " $T/" /proc/self/mounts; then
+        echo "mounts left under $T; not removing it" >&2
+        return 1
+    fi
     rm -rf --one-file-system "$T"
 }
 
-# A container as a broken exercise leaves it: a state dir with a mount below it, a
-# cgroup runt/<id> with a process in it. Next to it, things cleanup must not touch.
-fabricate() {
-    mkdir -p "$T/containers/$ID"/{upper,work,merged} "$T/containers/not-an-id"
-    mount -t tmpfs runt-cleanup-test "$T/containers/$ID/merged"
-    mkdir -p "$CG/runt/$ID" "$CG/runt-cleanup-sibling-$ID"
-    sleep 300 &
-    PIDS+=($!)
-    echo "$!" >"$CG/runt/$ID/cgroup.procs"
-    sleep 300 &
-    PIDS+=($!)
-    echo "$!" >"$CG/runt-cleanup-sibling-$ID/cgroup.procs"
+# in_cgroup DIR PID: move PID into the cgroup DIR.
+in_cgroup() { echo "$2" >"$1/cgroup.procs"; }
+
+# fake_runt NAME: a "runt" (a copy of bash in a stage-like folder) with a child, sleep.
+# Sets RUNT_PID and CHILD_PID.
+fake_runt() {
+    mkdir -p "$T/bin/05-fake"
+    [ -x "$T/bin/05-fake/runt" ] || cp "$(command -v bash)" "$T/bin/05-fake/runt"
+    "$T/bin/05-fake/runt" -c 'sleep 300 & echo $! >"$0"; wait' "$T/$1.child" 3>&- &
+    RUNT_PID=$!
+    PIDS+=("$RUNT_PID")
+    for _ in $(seq 100); do [ -s "$T/$1.child" ] && break; sleep 0.05; done
+    CHILD_PID=$(cat "$T/$1.child")
+    PIDS+=("$CHILD_PID")
 }
 
-@test "cleanup: removes a container's processes, cgroup, mounts and state, and nothing else" {
+# What a broken exercise leaves of container $ID, and things that are not its.
+fabricate() {
+    # Its state directory, with a mount below it and one below that (a space in its name,
+    # as /proc/self/mounts escapes it).
+    mkdir -p "$T/containers/$ID"/{upper,work,merged}
+    mount -t tmpfs runt-cleanup-test "$T/containers/$ID/merged"
+    mkdir "$T/containers/$ID/merged/a dir"
+    mount -t tmpfs runt-cleanup-test "$T/containers/$ID/merged/a dir"
+    # Its cgroup, holding the container of a runt still running (R1, C1) and a process
+    # whose runt died (O1).
+    mkdir -p "$CG/runt/$ID"
+    fake_runt one
+    R1=$RUNT_PID C1=$CHILD_PID
+    in_cgroup "$CG/runt/$ID" "$C1"
+    sleep 300 3>&- &
+    O1=$!
+    PIDS+=("$O1")
+    in_cgroup "$CG/runt/$ID" "$O1"
+
+    # Not cleanup's: container $OTHER, not listed in $T/containers, with its runt (R2, C2);
+    # a cgroup outside runt/ (S1 in it); a directory that is no container id; a mount
+    # under the state root but in no container's directory.
+    mkdir -p "$CG/runt/$OTHER" "$SIBLING" "$T/containers/not-an-id" "$T/elsewhere"
+    fake_runt two
+    R2=$RUNT_PID C2=$CHILD_PID
+    in_cgroup "$CG/runt/$OTHER" "$C2"
+    sleep 300 3>&- &
+    S1=$!
+    PIDS+=("$S1")
+    in_cgroup "$SIBLING" "$S1"
+    mount -t tmpfs runt-cleanup-test "$T/elsewhere"
+}
+
+# Everything that is not container $ID's is as fabricate() left it.
+assert_others_untouched() {
+    alive "$R2"
+    alive "$C2"
+    alive "$S1"
+    grep -qx "$C2" "$CG/runt/$OTHER/cgroup.procs"
+    grep -qx "$S1" "$SIBLING/cgroup.procs"
+    [ -d "$T/containers/not-an-id" ]
+    grep -q " $T/elsewhere " /proc/self/mounts
+}
+
+@test "cleanup --root: removes a container's runt, processes, cgroup, mounts and state, nothing else" {
     fabricate
     run bash "$CLEANUP" --root "$T"
     echo "$output"
     [ "$status" -eq 0 ]
-    [[ $output == *"nothing of runt's is left"* ]]
-    sleep 0.2
-    ! kill -0 "${PIDS[0]}" 2>/dev/null
+    [ "${lines[-1]}" = "cleanup: 7 actions; nothing of runt's is left" ]
+    wait_gone "$R1"
+    wait_gone "$C1"
+    wait_gone "$O1"
     [ ! -e "$CG/runt/$ID" ]
-    ! grep -q " $T/" /proc/self/mounts
+    ! grep -q " $T/containers/" /proc/self/mounts
     [ ! -e "$T/containers/$ID" ]
-    # Untouched: a process and a cgroup outside runt/, a directory that is no container id.
-    kill -0 "${PIDS[1]}"
-    [ -d "$CG/runt-cleanup-sibling-$ID" ]
-    [ -d "$T/containers/not-an-id" ]
+    assert_others_untouched
+    [[ $output != *"$OTHER"* ]]
 }
 
-@test "cleanup: --dry-run says what it would do and does nothing" {
+@test "cleanup --root: a second run finds nothing to do" {
+    fabricate
+    run bash "$CLEANUP" --root "$T"
+    [ "$status" -eq 0 ]
+    run bash "$CLEANUP" --root "$T"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "$output" = "cleanup: 0 actions; nothing of runt's is left" ]
+    assert_others_untouched
+}
+
+@test "cleanup --dry-run: one line per action, in order, and nothing done" {
     fabricate
     run bash "$CLEANUP" --root "$T" --dry-run
     echo "$output"
     [ "$status" -eq 0 ]
-    [[ $output == *"kill -KILL ${PIDS[0]}"* ]]
-    [[ $output == *"rmdir $CG/runt/$ID"* ]]
-    [[ $output == *"umount -l $T/containers/$ID/merged"* ]]
-    [[ $output == *"dry run"* ]]
-    kill -0 "${PIDS[0]}"
+    [ "${#lines[@]}" -eq 8 ]
+    [[ ${lines[0]} == "cleanup: would run: kill -KILL $R1   # runt: $T/bin/05-fake/runt" ]]
+    [[ $output == *"would run: kill -KILL $C1   # in cgroup $CG/runt/$ID: sleep"* ]]
+    [[ $output == *"would run: kill -KILL $O1   # in cgroup $CG/runt/$ID: sleep"* ]]
+    [ "${lines[3]}" = "cleanup: would run: rmdir $CG/runt/$ID" ]
+    [ "${lines[4]}" = "cleanup: would run: umount -l $T/containers/$ID/merged/a dir" ]
+    [ "${lines[5]}" = "cleanup: would run: umount -l $T/containers/$ID/merged" ]
+    [ "${lines[6]}" = "cleanup: would run: rm -rf --one-file-system -- $T/containers/$ID" ]
+    [ "${lines[7]}" = "cleanup: dry run: 7 actions would be taken" ]
+    alive "$R1"
+    alive "$C1"
+    alive "$O1"
     [ -d "$CG/runt/$ID" ]
     grep -q " $T/containers/$ID/merged " /proc/self/mounts
+    [ -d "$T/containers/$ID/upper" ]
+    assert_others_untouched
 }
 
-@test "cleanup: a container whose runt was SIGKILLed is removed" {
-    local runt stage
-    for stage in "$REPO_ROOT"/[0-9][0-9]-*/runt; do runt=$stage; done
-    [ -n "${runt:-}" ] && [ -x "$runt" ] || skip "no stage is built"
-    [ "$(basename "$(dirname "$runt")" | cut -c1-2)" -ge 05 ] || skip "needs stage 05 or later"
-    RUNT_ROOT="$T" "$runt" run "$REPO_ROOT/images/busybox" sleep 300 &
-    PIDS+=($!)
-    for _ in $(seq 100); do
-        ls "$T/containers" 2>/dev/null | grep -q . && [ -n "$(pgrep -P "${PIDS[0]}")" ] && break
+# real_container [N]: a copy of stage N (default: the last stage, 05 or later) runs
+# `sleep 300` under the state root $T. Sets RUNT_PID, CHILD_PID (the container's PID 1)
+# and REAL_ID.
+real_container() {
+    local bin="" b n
+    for b in "$REPO_ROOT"/[0-9][0-9]-*/runt; do
+        n=$(basename "$(dirname "$b")")
+        [ -x "$b" ] || continue
+        if [ -n "${1:-}" ]; then
+            [ "$((10#${n:0:2}))" -eq "$1" ] && bin=$b
+        elif [ "$((10#${n:0:2}))" -ge 5 ]; then
+            bin=$b
+        fi
+    done
+    [ -n "$bin" ] || skip "no stage ${1:-05 or later} is built (run make)"
+    [ -x "$REPO_ROOT/images/busybox/bin/busybox" ] || skip "no images/busybox (run make image)"
+    # A copy, so that it is not taken for the binary under test by suites running meanwhile.
+    n=$(basename "$(dirname "$bin")")
+    mkdir -p "$T/bin/$n"
+    cp "$bin" "$T/bin/$n/runt"
+    RUNT_ROOT="$T" "$T/bin/$n/runt" run "$REPO_ROOT/images/busybox" sleep 300 3>&- &
+    RUNT_PID=$!
+    PIDS+=("$RUNT_PID")
+    CHILD_PID="" REAL_ID=""
+    for _ in $(seq 200); do
+        REAL_ID=$(ls "$T/containers" 2>/dev/null)
+        CHILD_PID=$(cat "/proc/$RUNT_PID/task/$RUNT_PID/children" 2>/dev/null | awk '{print $1}')
+        if [ -n "$REAL_ID" ] && [ -n "$CHILD_PID" ] && [ "$(readlink "/proc/$CHILD_PID/exe")" != "$(readlink "/proc/$RUNT_PID/exe")" ]; then
+            break
+        fi
         sleep 0.05
     done
-    child=$(pgrep -P "${PIDS[0]}")
-    [ -n "$child" ]
-    PIDS+=("$child")
-    ID=$(ls "$T/containers")
-    kill -KILL "${PIDS[0]}"
-    # runt is gone; its container, cgroup and state are not.
+    [ -n "$CHILD_PID" ] && [ -n "$REAL_ID" ]
+    PIDS+=("$CHILD_PID")
+    IDS+=("$REAL_ID")
+}
+
+# No cgroup named $REAL_ID is left on any hierarchy.
+no_cgroup_named() {
+    local m
+    while read -r m; do
+        [ ! -e "$m/runt/$1" ] || { echo "left: $m/runt/$1" >&2; return 1; }
+    done < <(awk '$3 == "cgroup" || $3 == "cgroup2" {print $2}' /proc/self/mounts)
+}
+
+@test "cleanup --root: a real container whose runt was killed (SIGKILL skips runt's cleanup)" {
+    real_container
+    kill -KILL "$RUNT_PID"
+    wait_gone "$RUNT_PID"
     sleep 0.2
-    kill -0 "$child"
-    [ -d "$T/containers/$ID" ]
+    alive "$CHILD_PID"
+    [ -d "$T/containers/$REAL_ID" ]
     run bash "$CLEANUP" --root "$T"
     echo "$output"
     [ "$status" -eq 0 ]
-    for _ in $(seq 50); do kill -0 "$child" 2>/dev/null || break; sleep 0.05; done
-    ! kill -0 "$child" 2>/dev/null
+    [[ $output == *"kill -KILL $CHILD_PID "* ]]
+    wait_gone "$CHILD_PID"
+    [ ! -e "$T/containers/$REAL_ID" ]
+    no_cgroup_named "$REAL_ID"
+}
+
+@test "cleanup --root: a stage 04 container (no cgroup) whose runt was killed: found by its root" {
+    real_container 4
+    kill -KILL "$RUNT_PID"
+    wait_gone "$RUNT_PID"
+    alive "$CHILD_PID"
+    run bash "$CLEANUP" --root "$T"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ $output == *"kill -KILL $CHILD_PID   # root is the overlay of container $REAL_ID: sleep"* ]]
+    wait_gone "$CHILD_PID"
+    [ ! -e "$T/containers/$REAL_ID" ]
+}
+
+@test "cleanup --root: a real container whose runt is stopped, as after Ctrl-Z" {
+    real_container
+    kill -STOP "$RUNT_PID"
+    [ "$(state_of "$RUNT_PID")" = T ]
+    run bash "$CLEANUP" --root "$T"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ $output == *"kill -KILL $RUNT_PID "*"# runt: "* ]]
+    [[ $output == *"kill -KILL $CHILD_PID "* ]]
+    wait_gone "$RUNT_PID"
+    wait_gone "$CHILD_PID"
+    [ ! -e "$T/containers/$REAL_ID" ]
+    no_cgroup_named "$REAL_ID"
+}
+
+@test "cleanup --root: never kills itself or its caller; says what is left and exits 1" {
+    fabricate
+    # As if an exercise had put the shell that runs cleanup into the container's cgroup.
+    run bash -c 'echo $$ >"$1/cgroup.procs" && exec bash "$2" --root "$3"' _ "$CG/runt/$ID" "$CLEANUP" "$T"
+    echo "$output"
+    [ "$status" -eq 1 ]
+    [[ $output == *"cleanup: note: not killing "*"it runs this cleanup"* ]]
+    [[ $output == *"cleanup: still there: cgroup $CG/runt/$ID"* ]]
+    [ "${lines[-1]}" = "cleanup: 7 actions; 1 left over (listed above)" ]
+    wait_gone "$C1"
     [ ! -e "$T/containers/$ID" ]
-    [ -z "$(find /sys/fs/cgroup -maxdepth 3 -type d -name "$ID" 2>/dev/null)" ]
+    assert_others_untouched
 }
 
 @test "cleanup: bad arguments give a usage line and exit 2" {
@@ -108,5 +290,5 @@ fabricate() {
     [[ $output == usage:* ]]
     run bash "$CLEANUP" --root
     [ "$status" -eq 2 ]
-    [[ $output == *"--root needs a directory"* ]]
+    [ "$output" = "cleanup: --root needs a directory" ]
 }
