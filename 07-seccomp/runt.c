@@ -1376,10 +1376,18 @@ int main(int argc, char **argv)
 
     parse_args(argc, argv, &opts);
     verbose = opts.verbose;
+    /*
+     * A closed stderr (runt -v ... | head) must not kill runt before it has
+     * cleaned up: with SIGPIPE ignored, a write there fails with EPIPE instead.
+     */
+    signal(SIGPIPE, SIG_IGN);
 
     resolve_rootfs(opts.rootfs, c.rootfs);
-    if (opts.root == NULL)
-        opts.root = getenv("RUNT_ROOT") ? getenv("RUNT_ROOT") : DEFAULT_STATE_ROOT;
+    if (opts.root == NULL) {
+        const char *env_root = getenv("RUNT_ROOT");
+
+        opts.root = env_root != NULL ? env_root : DEFAULT_STATE_ROOT;
+    }
     make_container_id(c.id);
     c.hostname = opts.hostname ? opts.hostname : c.id;
     c.argv = opts.argv;
@@ -1390,11 +1398,6 @@ int main(int argc, char **argv)
     if (pipe2(c.sync_pipe, O_CLOEXEC) < 0)
         die("pipe");
 
-    /*
-     * A closed stderr (runt -v ... | head) must not kill runt before it has
-     * cleaned up: with SIGPIPE ignored, a write there fails with EPIPE instead.
-     */
-    signal(SIGPIPE, SIG_IGN);
     install_signal_forwarding();
     block_forwarded_signals(SIG_BLOCK);
 
