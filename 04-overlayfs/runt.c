@@ -335,6 +335,16 @@ static void bring_up_loopback(void)
     close(fd);
 }
 
+/*
+ * overlayfs options are a comma-separated list, ':' separates lower dirs and
+ * '\' escapes: a path holding one of them cannot go into the options.
+ */
+static void refuse_overlay_separators(const char *what, const char *path)
+{
+    if (strpbrk(path, ",:\\") != NULL)
+        fail("%s %s: overlayfs cannot take a path with ',', ':' or '\\'", what, path);
+}
+
 /* Check the rootfs (the image) before creating anything; make its path absolute. */
 static void resolve_rootfs(const char *path, char *resolved)
 {
@@ -346,9 +356,7 @@ static void resolve_rootfs(const char *path, char *resolved)
         fail("rootfs %s: not a directory", path);
     if (realpath(path, resolved) == NULL)
         die("rootfs %s", path);
-    /* overlayfs options are a comma-separated list, and ':' separates lower dirs. */
-    if (strpbrk(resolved, ",:\\") != NULL)
-        fail("rootfs %s: overlayfs cannot take a path with ',', ':' or '\\'", resolved);
+    refuse_overlay_separators("rootfs", resolved);
 }
 
 /*
@@ -510,8 +518,7 @@ static void prepare_container_dir(struct container *c, const char *root)
     char containers[PATH_MAX];
 
     /* upperdir and workdir live here, and go into the same option string. */
-    if (strpbrk(root, ",:\\") != NULL)
-        fail("--root %s: overlayfs cannot take a path with ',', ':' or '\\'", root);
+    refuse_overlay_separators("--root", root);
     join_path(containers, root, "containers");
     make_dirs(containers, 0700);
     join_path(c->dir, containers, c->id);
