@@ -36,6 +36,8 @@ docker:?* | podman:?*) dirname=$(echo "${name#*:}" | tr -c 'A-Za-z0-9._\n-' '_')
 esac
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=scripts/static-busybox.sh
+. "$repo/scripts/static-busybox.sh"
 dest="$repo/images/$dirname"
 if [ -d "$dest" ] && [ "$force" = 0 ]; then
     echo "image $name is ready in $dest (use --force to rebuild)"
@@ -49,12 +51,8 @@ tmp=$(mktemp -d "$repo/images/.$dirname.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
 build_busybox() {
-    local bb="" b applet
-    for b in ${RUNT_BUSYBOX:+"$RUNT_BUSYBOX"} /bin/busybox /usr/bin/busybox /usr/sbin/busybox \
-        /sbin/busybox /usr/local/bin/busybox; do
-        if [ -x "$b" ] && ! LC_ALL=C ldd "$b" >/dev/null 2>&1; then bb=$b; break; fi
-    done
-    [ -n "$bb" ] || die "no statically linked busybox on this machine (run: sudo scripts/setup.sh)"
+    local bb applet
+    bb=$(static_busybox) || die "no statically linked busybox on this machine (run: sudo scripts/setup.sh)"
 
     mkdir -p "$tmp"/{bin,sbin,usr/bin,usr/sbin,etc,root,proc,sys,dev,tmp,var/tmp}
     chmod 1777 "$tmp/tmp" "$tmp/var/tmp"

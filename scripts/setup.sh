@@ -25,16 +25,8 @@ esac
 
 have() { command -v "$1" >/dev/null 2>&1; }
 
-# A busybox that runs inside an empty root filesystem must be statically linked.
-static_busybox() {
-    local b
-    for b in ${RUNT_BUSYBOX:+"$RUNT_BUSYBOX"} /bin/busybox /usr/bin/busybox /usr/sbin/busybox \
-        /sbin/busybox /usr/local/bin/busybox; do
-        [ -x "$b" ] || continue
-        if ! LC_ALL=C ldd "$b" >/dev/null 2>&1; then echo "$b"; return 0; fi
-    done
-    return 1
-}
+# shellcheck source=scripts/static-busybox.sh
+. "$(dirname "${BASH_SOURCE[0]}")/static-busybox.sh"
 
 # EPEL 8 has no busybox package (EPEL 9 and Fedora have one). EPEL 9's is linked
 # statically (against glibc), so the same binary runs on EL 8 too: `dnf download` it
