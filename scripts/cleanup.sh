@@ -93,14 +93,21 @@ note() { echo "cleanup: note: $*"; }
 # Container ids: 12 hex digits, the names runt gives a container's directory and cgroup.
 is_id() { [[ $1 =~ ^[0-9a-f]{12}$ ]]; }
 
-# With --root, only the containers that have a directory under DIR/containers count.
-declare -A listed=()
-if [ "$scoped" = 1 ]; then
+# The <containers>/<id> directories that are there.
+id_dirs() {
+    local d
     for d in "$containers"/*/; do
         [ -d "$d" ] || continue
         d=${d%/}
-        is_id "${d##*/}" && listed[${d##*/}]=1
+        is_id "${d##*/}" && echo "$d"
     done
+    return 0
+}
+
+# With --root, only the containers that have a directory under DIR/containers count.
+declare -A listed=()
+if [ "$scoped" = 1 ]; then
+    while read -r d; do listed[${d##*/}]=1; done < <(id_dirs)
 fi
 in_scope() { [ "$scoped" = 0 ] || [ -n "${listed[$1]:-}" ]; }
 
@@ -258,13 +265,17 @@ discover() {
 # kill_targets ARRAY: SIGKILL each, unless it is gone or its pid now names another process.
 killed=()
 declare -A was_killed=()
+# kill_pid PID WHY: SIGKILL, said with its reason, and remembered.
+kill_pid() {
+    act --why "$2" kill -KILL "$1" && killed+=("$1")
+    was_killed[$1]=1
+}
 kill_targets() {
     local -n targets=$1
     local pid
     for pid in $(printf '%s\n' "${!targets[@]}" | sort -n); do
         if ! proc_stat "$pid" || [ "$st_start" != "${starts[$pid]}" ]; then continue; fi
-        act --why "${targets[$pid]}" kill -KILL "$pid" && killed+=("$pid")
-        was_killed[$pid]=1
+        kill_pid "$pid" "${targets[$pid]}"
     done
 }
 
@@ -290,11 +301,9 @@ has_mount_below() {
 # <containers>/<id> directories to remove.
 state_dirs() {
     local d
-    for d in "$containers"/*/; do
-        [ -d "$d" ] || continue
-        d=${d%/}
-        is_id "${d##*/}" && in_scope "${d##*/}" && echo "$d"
-    done
+    while read -r d; do
+        in_scope "${d##*/}" && echo "$d"
+    done < <(id_dirs)
     return 0
 }
 
@@ -322,8 +331,7 @@ if [ "$dry" = 0 ] && { [ ${#killed[@]} -gt 0 ] || [ ${#cgroups[@]} -gt 0 ]; }; t
                 is_ours "$pid" && continue
                 busy=1
                 [ -n "${was_killed[$pid]:-}" ] && continue
-                act --why "appeared in cgroup $d" kill -KILL "$pid" && killed+=("$pid")
-                was_killed[$pid]=1
+                kill_pid "$pid" "appeared in cgroup $d"
             done 2>/dev/null <"$d/cgroup.procs"
         done
         [ "$busy" = 0 ] && break

@@ -74,6 +74,14 @@ teardown() {
 # in_cgroup DIR PID: move PID into the cgroup DIR.
 in_cgroup() { echo "$2" >"$1/cgroup.procs"; }
 
+# sleeper_in DIR: start a sleep in the cgroup DIR, recorded for teardown. Sets SLEEPER.
+sleeper_in() {
+    sleep 300 3>&- &
+    SLEEPER=$!
+    PIDS+=("$SLEEPER")
+    in_cgroup "$1" "$SLEEPER"
+}
+
 # fake_runt NAME: a "runt" (a copy of bash in a stage-like folder) with a child, sleep.
 # Sets RUNT_PID and CHILD_PID.
 fake_runt() {
@@ -101,10 +109,8 @@ fabricate() {
     fake_runt one
     R1=$RUNT_PID C1=$CHILD_PID
     in_cgroup "$CG/runt/$ID" "$C1"
-    sleep 300 3>&- &
-    O1=$!
-    PIDS+=("$O1")
-    in_cgroup "$CG/runt/$ID" "$O1"
+    sleeper_in "$CG/runt/$ID"
+    O1=$SLEEPER
 
     # Not cleanup's: container $OTHER, not listed in $T/containers, with its runt (R2, C2);
     # a cgroup outside runt/ (S1 in it); a directory that is no container id; a mount
@@ -113,10 +119,8 @@ fabricate() {
     fake_runt two
     R2=$RUNT_PID C2=$CHILD_PID
     in_cgroup "$CG/runt/$OTHER" "$C2"
-    sleep 300 3>&- &
-    S1=$!
-    PIDS+=("$S1")
-    in_cgroup "$SIBLING" "$S1"
+    sleeper_in "$SIBLING"
+    S1=$SLEEPER
     mount -t tmpfs runt-cleanup-test "$T/elsewhere"
 }
 
