@@ -259,6 +259,7 @@ refuses_empty() {
     local message=$1
     shift
     run "$RUNT" "$@"
+    # shellcheck disable=SC2154 # bats's run sets output
     echo "runt $* -> $status: $output"
     [ "$status" -eq 125 ]
     [ "$output" = "$message" ]
