@@ -120,7 +120,7 @@ words() {
         # Naming a stage's runt.c is fine as the source of a cp; building a stage's own
         # binary (make NN-name/runt) after an edit is what "in place" looks like.
         lines=$(section "$REPO_ROOT/$s/README.md" "### More exercises" |
-            grep -nE '[0-9]{2}-[a-z-]+/runt\.c|make [0-9]{2}-[a-z-]+/runt\b' | grep -v 'cp ')
+            grep -nE '[0-9]{2}-[a-z-]+/runt\.c|make [0-9]{2}-[a-z-]+/runt\b' | grep -v 'cp ' || true)
         if [ -n "$lines" ]; then
             echo "$s/README.md, More exercises: a stage's own file, not a copy:"
             echo "$lines" | sed 's/^/    /'
