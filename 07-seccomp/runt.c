@@ -709,11 +709,15 @@ static void populate_dev(void)
         if (symlink(links[i][0], links[i][1]) < 0)
             die("symlink %s", links[i][1]);
 
-    /* A devpts instance of our own: the container's ptys are not the host's. */
+    /*
+     * A devpts instance of our own: the container's ptys are not the host's.
+     * Its ptys belong to group 5, tty on most systems, as Docker's do: the
+     * group that write(1) and wall(1) use to reach a terminal.
+     */
     say("mount devpts on /dev/pts");
     ensure_dir("/dev/pts", 0755);
     if (mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
-              "newinstance,ptmxmode=0666,mode=0620") < 0)
+              "newinstance,ptmxmode=0666,mode=0620,gid=5") < 0)
         die("mount devpts on /dev/pts");
 
     say("mount tmpfs on /dev/shm");
