@@ -92,6 +92,19 @@ end_marker() { echo "/* end of lesson $(printf %02d "$1"): $2 */"; }
     [ "$bad" = 0 ]
 }
 
+@test "exercises: every say(), die() and fail() that a TODO quotes is the reference's, word for word" {
+    local f s q bad=0
+    for f in "$REPO_ROOT"/scripts/exercises/*.todo; do
+        s=$(basename "$f" .todo)
+        # The suites read -v lines and messages: a TODO that misquotes one sends the
+        # learner after the wrong text. (The stubs' own "not written yet" are not quotes.)
+        while read -r q; do
+            grep -qF "$q" "$REPO_ROOT/$s/runt.c" || { echo "$s: the TODO quotes $q, which $s/runt.c does not have"; bad=1; }
+        done < <(grep -o '\(say\|die\|fail\)("[^"]*"' "$f" | grep -v 'not written yet' | sort -u)
+    done
+    [ "$bad" = 0 ]
+}
+
 @test "exercises: make exercise-N keeps the learner's changes unless FORCE=1, and then keeps them as runt.c.bak" {
     local copy="$WORK/03-pivot-root/runt.c"
     run make -s -C "$REPO_ROOT" exercise-3
