@@ -30,7 +30,6 @@ set -uo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 work=${WORK:-$repo/work}
-[ -n "$work" ] || work=$repo/work
 work=$(realpath -m -- "$work")
 
 usage() {

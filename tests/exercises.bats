@@ -175,7 +175,8 @@ grade() {
     cp "$WORK/unblanked.c" "$WORK/$s/runt.c"
     run make -s -C "$REPO_ROOT" "check-$n" FILTER="${CLAIMS[$n]}"
     echo "$output"
-    [ "$status" -eq 0 ]
+    # The reference must pass: if it does not, say why (the log goes with the test's dir).
+    [ "$status" -eq 0 ] || { sed -n '/^not ok/,$p' "$WORK/$s/check.log"; return 1; }
     [[ "$output" == *$'\n'"Stage $(printf %02d "$n"): $claims of $claims claims hold"$'\n'* ]]
     [ "${lines[-1]}" = "$claims passed, 0 failed, 0 skipped" ]
 }
