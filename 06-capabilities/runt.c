@@ -891,8 +891,9 @@ static void kill_cgroup(const char *dir)
 
 /*
  * atexit: kill whatever is left in the container's cgroups, then remove
- * them. rmdir(2) fails with EBUSY until a cgroup is empty, and a killed child
- * of ours stays in it until it is reaped: reap it here if main() did not.
+ * them. rmdir(2) fails with EBUSY while a cgroup holds a process; a killed
+ * one leaves it as it exits (a zombie no longer counts), which can take a
+ * moment, so kill and try again.
  */
 /* lesson 05: remove_cgroups; make exercise-5 blanks its body */
 static void remove_cgroups(void)
@@ -908,8 +909,6 @@ static void remove_cgroups(void)
                 break;
             }
             kill_cgroup(dir);
-            if (child_pid > 0 && waitpid(child_pid, NULL, WNOHANG) == child_pid)
-                child_pid = 0;
             sleep_ms(10);
         }
         say("remove cgroup %s", dir);

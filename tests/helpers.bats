@@ -18,6 +18,7 @@ teardown() {
     for pid in "${FOREIGN_PIDS[@]}"; do while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done; done
     grep -q " $FOREIGN/merged " /proc/self/mountinfo && umount "$FOREIGN/merged"
     [ -n "${FOREIGN_CG:-}" ] && rmdir "$FOREIGN_CG"
+    [ -n "${FOREIGN_EMPTY_CG:-}" ] && rmdir "$FOREIGN_EMPTY_CG"
     rm -rf "$FOREIGN"
     # Whatever a test made on purpose as a leak, cleanup removes before the real check.
     bash "$REPO_ROOT/scripts/cleanup.sh" --root "$RUNT_ROOT" >/dev/null 2>&1 || true
@@ -42,12 +43,13 @@ foreign_container() {
     [ "$status" -eq 0 ]
 }
 
-@test "helpers: another runtime's runt/<id> cgroup, busy with its own process, is not this test's" {
+@test "helpers: another runt's runt/<id> cgroups, busy or empty, are not this test's" {
     local parent
     parent=$(runt_cgroup_parents | head -n1)
     [ -n "$parent" ] || skip "no runt/ cgroup parent here yet"
     FOREIGN_CG="$parent/0123456789ab"
-    mkdir "$FOREIGN_CG"
+    FOREIGN_EMPTY_CG="$parent/ba9876543210"
+    mkdir "$FOREIGN_CG" "$FOREIGN_EMPTY_CG"
     env -i sleep 300 3>&- &
     FOREIGN_PIDS+=($!)
     echo $! >"$FOREIGN_CG/cgroup.procs"
