@@ -4,14 +4,17 @@
 SHELL   := /bin/bash
 STAGES  := $(sort $(wildcard [0-9][0-9]-*))
 LAST    := $(lastword $(STAGES))
-BINS    := $(STAGES:%=%/runt) $(if $(wildcard final/runt.c),final/runt)
+BINS    := $(STAGES:%=%/runt)
+# final/ is one program in several files (runt.h declares what they share).
+FINAL_SRCS := $(wildcard final/*.c)
+FINAL_HDRS := $(wildcard final/*.h)
 
 CC      ?= cc
 CFLAGS  := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Wshadow -Wconversion
 # What each stage links: capabilities arrive in 06, seccomp in 07.
 LDLIBS_06-capabilities := -lcap
 LDLIBS_07-seccomp      := -lcap -lseccomp
-LDLIBS_final           := -lcap -lseccomp
+LDLIBS_final           := -lcap -lseccomp -ljson-c
 
 # Small programs that run inside containers; static, so they run in the busybox image.
 TESTPROGS := $(patsubst tests/%.c,tests/bin/%,$(wildcard tests/*.c))
@@ -28,7 +31,7 @@ IMAGE   := images/busybox
 .PHONY: all help setup image test test-v1 test-v2 fresh-machine-test run cleanup clean format lint
 .DEFAULT_GOAL := all
 
-all: $(BINS) $(TESTPROGS)
+all: $(BINS) $(if $(FINAL_SRCS),final/runt) $(TESTPROGS)
 
 help:
 	@echo "make                 build every stage and the test programs"
@@ -45,6 +48,9 @@ help:
 
 $(BINS): %/runt: %/runt.c
 	$(CC) $(CFLAGS) -o $@ $< $(LDLIBS_$*)
+
+final/runt: $(FINAL_SRCS) $(FINAL_HDRS)
+	$(CC) $(CFLAGS) -o $@ $(FINAL_SRCS) $(LDLIBS_final)
 
 tests/bin/%: tests/%.c
 	@mkdir -p tests/bin
@@ -93,18 +99,18 @@ diff-%:
 	 diff -u $$prev/runt.c $$this/runt.c || true
 
 format:
-	clang-format -i $(wildcard */runt.c) $(wildcard tests/*.c)
+	clang-format -i $(wildcard */runt.c) $(FINAL_SRCS) $(FINAL_HDRS) $(wildcard tests/*.c)
 
 lint:
-	clang-format --dry-run -Werror $(wildcard */runt.c) $(wildcard tests/*.c)
-	@for f in $(wildcard */runt.c) $(wildcard tests/*.c); do \
+	clang-format --dry-run -Werror $(wildcard */runt.c) $(FINAL_SRCS) $(FINAL_HDRS) $(wildcard tests/*.c)
+	@for f in $(wildcard */runt.c) $(FINAL_SRCS) $(wildcard tests/*.c); do \
 	   echo "clang-tidy $$f"; \
 	   clang-tidy --quiet --warnings-as-errors='*' \
 	     --checks='-*,clang-analyzer-*,-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling,bugprone-*,-bugprone-easily-swappable-parameters,-bugprone-reserved-identifier,misc-redundant-expression' \
 	     $$f -- $(CFLAGS) || exit 1; \
 	 done
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
-	  --suppress=missingIncludeSystem --inline-suppr -D_GNU_SOURCE $(wildcard */runt.c) $(wildcard tests/*.c)
+	  --suppress=missingIncludeSystem --inline-suppr -D_GNU_SOURCE $(wildcard */runt.c) $(FINAL_SRCS) $(wildcard tests/*.c)
 	shellcheck -x scripts/*.sh tests/helpers.bash .ci/run
 
 # After a broken exercise: runt's own processes, cgroups, mounts and state, nothing else.
@@ -112,5 +118,5 @@ cleanup:
 	@bash scripts/cleanup.sh
 
 clean:
-	rm -f $(BINS) $(wildcard */runt)
+	rm -f $(BINS) final/runt $(wildcard */runt)
 	rm -rf tests/bin

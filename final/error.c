@@ -1,0 +1,39 @@
+/* runt (final): the error idiom. See runt.h. */
+#include "runt.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int runt_fail(struct runt_err *err, int errnum, const char *fmt, ...)
+{
+    va_list ap;
+
+    err->errnum = errnum;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+void runt_err_prefix(struct runt_err *err, const char *fmt, ...)
+{
+    char prefix[512], old[sizeof(err->msg)];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof(prefix), fmt, ap);
+    va_end(ap);
+    memcpy(old, err->msg, sizeof(old));
+    /* A message too long for msg is cut at its end: the context in front matters more. */
+    if (snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old) >= (int)sizeof(err->msg))
+        err->msg[sizeof(err->msg) - 1] = '\0';
+}
+
+const char *runt_err_str(const struct runt_err *err, char *buf, size_t size)
+{
+    if (err->errnum != 0)
+        snprintf(buf, size, "%s: %s", err->msg, strerror(err->errnum));
+    else
+        snprintf(buf, size, "%s", err->msg);
+    return buf;
+}
