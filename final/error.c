@@ -1,4 +1,4 @@
-/* runt (final): the error idiom. See runt.h. */
+/* runt (final): the error idiom and the narration. See runt.h. */
 #include "runt.h"
 
 #include <stdio.h>
@@ -36,4 +36,38 @@ const char *runt_err_str(const struct runt_err *err, char *buf, size_t size)
     else
         snprintf(buf, size, "%s", err->msg);
     return buf;
+}
+
+bool runt_verbose;
+
+/*
+ * Every line is formatted first and written with one call, so that lines from
+ * runt and from its child never interleave mid-line on stderr.
+ */
+static void vline(const char *prefix, const char *fmt, va_list ap)
+{
+    char msg[1200];
+
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    fprintf(stderr, "%s%s\n", prefix, msg);
+}
+
+void say(const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!runt_verbose)
+        return;
+    va_start(ap, fmt);
+    vline("=> ", fmt, ap);
+    va_end(ap);
+}
+
+void runt_print(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vline("runt: ", fmt, ap);
+    va_end(ap);
 }

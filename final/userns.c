@@ -1,0 +1,108 @@
+/*
+ * runt (final): --userns, a user namespace whose root is nobody on the host.
+ *
+ * user_namespaces(7): uid_map and gid_map say which host ids the namespace's
+ * ids are. runt maps container root to 100000 (and the 65535 ids after it),
+ * so a process that breaks out of every other wall is still an unprivileged
+ * user on the host. The image's files belong to host root, which is not
+ * mapped: an idmapped mount of the image (mount_setattr(2), MOUNT_ATTR_IDMAP)
+ * shows them as the container's root instead, without changing one inode.
+ */
+#include "container.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+uid_t host_uid_of_root(const struct config *cfg)
+{
+    for (size_t i = 0; i < cfg->n_uid_map; i++)
+        if (cfg->uid_map[i].inside == 0)
+            return (uid_t)cfg->uid_map[i].outside;
+    return 0;
+}
+
+static int write_map(pid_t pid, const char *file, const struct id_map *map, size_t n,
+                     struct runt_err *err)
+{
+    char path[64], text[RUNT_MAX_IDMAPS * 40] = "";
+    size_t len = 0;
+    int fd;
+
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)snprintf(text + len, sizeof(text) - len, "%u %u %u\n", map[i].inside,
+                                map[i].outside, map[i].count);
+    snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+    say("%s = %.*s", path, (int)strcspn(text, "\n"), text);
+    fd = open(path, O_WRONLY | O_CLOEXEC);
+    /* The kernel takes the whole map in one write(2), once. */
+    if (fd < 0 || write(fd, text, len) != (ssize_t)len) {
+        runt_fail(err, errno, "write %s", path);
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
+/* runt (host root) writes the init's maps; only then does the init become its root. */
+int write_id_maps(pid_t pid, const struct config *cfg, struct runt_err *err)
+{
+    if (write_map(pid, "uid_map", cfg->uid_map, cfg->n_uid_map, err) < 0 ||
+        write_map(pid, "gid_map", cfg->gid_map, cfg->n_gid_map, err) < 0)
+        return -1;
+    return 0;
+}
+
+/*
+ * A copy of the image's mount (open_tree(2), OPEN_TREE_CLONE) that is
+ * idmapped with the init's user namespace: host uid 0 shows as 100000, which
+ * is root inside. Made by runt, which has CAP_SYS_ADMIN on the host; the fd
+ * goes to the init over the sync socket and becomes the overlay's lower layer.
+ */
+int idmapped_image(const char *image, pid_t pid, int *fd_out, struct runt_err *err)
+{
+    char path[64];
+    struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP};
+    int userns, tree;
+
+    snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+    userns = open(path, O_RDONLY | O_CLOEXEC);
+    if (userns < 0)
+        return runt_fail(err, errno, "open %s", path);
+    say("idmapped mount of %s (mount_setattr MOUNT_ATTR_IDMAP)", image);
+    tree = open_tree(AT_FDCWD, image, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    if (tree < 0) {
+        runt_fail(err, errno, "open_tree %s", image);
+        close(userns);
+        return -1;
+    }
+    attr.userns_fd = (uint64_t)(unsigned int)userns;
+    if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0) {
+        runt_fail(err, errno, "idmap %s", image);
+        close(tree);
+        close(userns);
+        return -1;
+    }
+    close(userns);
+    *fd_out = tree;
+    return 0;
+}
+
+/* In the new user namespace, once the maps are written: become its root, drop host groups. */
+int become_userns_root(struct runt_err *err)
+{
+    say("become root of the user namespace");
+    if (setgroups(0, NULL) < 0)
+        return runt_fail(err, errno, "setgroups");
+    if (setresgid(0, 0, 0) < 0)
+        return runt_fail(err, errno, "setgid 0 in the user namespace");
+    if (setresuid(0, 0, 0) < 0)
+        return runt_fail(err, errno, "setuid 0 in the user namespace");
+    return 0;
+}
