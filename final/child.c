@@ -125,6 +125,8 @@ static int wait_for_runt(struct container *c, struct runt_err *err)
         return -1;
     if (sync_expect(fd, SYNC_GO, NULL, err) < 0)
         return -1;
+    if (cfg->ns[NS_USER].create && cfg->image != NULL && rootfs_open_layers(c, err) < 0)
+        return -1;
     /* In a new user namespace, become its root (a change of euid: PDEATHSIG again). */
     if (cfg->ns[NS_USER].create &&
         (become_userns_root(err) < 0 ||

@@ -53,7 +53,7 @@ struct container {
     char id[RUNT_ID_MAX + 1];
     char rootfs[PATH_MAX]; /* the image (lower layer) or the root used as it is */
     char dir[PATH_MAX];    /* <state root>/containers/<id> */
-    char upper[PATH_MAX], work[PATH_MAX], merged[PATH_MAX];
+    char upper[PATH_MAX], work[PATH_MAX], merged[PATH_MAX], lower[PATH_MAX];
     char fifo[PATH_MAX]; /* exec.fifo: init blocks on it until start */
     bool dir_created;
     struct cgroups cgroups;
@@ -66,8 +66,8 @@ struct container {
     int child_sync_fd; /* the init's end, closed in runt after clone */
     int fifo_fd;       /* O_PATH of exec.fifo, inherited by the init */
     int tty_master;
-    int lower_fd;   /* --userns: the idmapped image, for the init */
-    int dir_fds[3]; /* --userns: upper, work, merged as O_PATH: the init cannot walk there */
+    int lower_fd;   /* --userns: the idmapped image, made by runt for the init */
+    int dir_fds[4]; /* --userns: upper, work, merged, lower, opened by the init (rootfs.c) */
     bool termios_saved;
     struct termios termios;
 };
@@ -96,6 +96,7 @@ noreturn void child_main(struct container *c);
 /* ---- rootfs.c ---- */
 
 int rootfs_prepare_dirs(struct container *c, struct runt_err *err);
+int rootfs_open_layers(struct container *c, struct runt_err *err);
 int rootfs_mount(const struct container *c, struct runt_err *err);
 int rootfs_pivot(const struct container *c, struct runt_err *err);
 int rootfs_protect(const struct config *cfg, struct runt_err *err);

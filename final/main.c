@@ -272,11 +272,11 @@ static int apply_run_option(int c, char **argv, struct config *cfg, struct runt_
 
     switch (c) {
     case 'v':
-        runt_verbose = true;
         /* -v followed by a word with ':' is docker's --volume (an image path has no ':'). */
         if (strcmp(argv[optind - 1], "-v") == 0 && argv[optind] != NULL &&
             strchr(argv[optind], ':') != NULL)
             return parse_volume(argv[optind++], cfg, err);
+        runt_verbose = true;
         return 0;
     case 'H':
         if (strlen(optarg) > HOST_NAME_MAX)

@@ -96,12 +96,16 @@ int rootfs_prepare_dirs(struct container *c, struct runt_err *err)
     if (join_path(c->upper, c->dir, "upper", err) < 0 ||
         join_path(c->work, c->dir, "work", err) < 0 ||
         join_path(c->merged, c->dir, "merged", err) < 0 ||
+        join_path(c->lower, c->dir, "lower", err) < 0 ||
         join_path(c->fifo, c->dir, "exec.fifo", err) < 0)
         return -1;
     /* The upper dir's mode becomes the mode of the container's /. */
     if (c->cfg->image != NULL &&
         (mkdir(c->upper, 0755) < 0 || mkdir(c->work, 0700) < 0 || mkdir(c->merged, 0755) < 0))
         return runt_fail(err, errno, "mkdir in %s", c->dir);
+    /* --userns: where the init attaches the idmapped image. */
+    if (c->cfg->image != NULL && c->cfg->ns[NS_USER].create && mkdir(c->lower, 0755) < 0)
+        return runt_fail(err, errno, "mkdir %s", c->lower);
     return 0;
 }
 
@@ -129,10 +133,29 @@ static const char *overlay_failure_hint(const struct container *c)
 }
 
 /*
- * --userns: the init, root only in its own user namespace, may not walk the
- * state root's directories (mode 700, owned by the host's root). runt opened
- * them for it, and the new mount API takes them as /proc/self/fd paths.
+ * --userns, in the init before it becomes the namespace's root: its uid is
+ * still the host's 0, the owner of the state root's 700 directories, so it
+ * can walk them now and not later. It opens the overlay's directories (in
+ * its own mount namespace: overlayfs refuses layers on another namespace's
+ * mounts) and attaches the idmapped image there with move_mount(2).
  */
+int rootfs_open_layers(struct container *c, struct runt_err *err)
+{
+    const char *dirs[] = {c->upper, c->work, c->merged, c->lower};
+
+    for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+        c->dir_fds[i] = open(dirs[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (c->dir_fds[i] < 0)
+            return runt_fail(err, errno, "open %s", dirs[i]);
+    }
+    say("attach the idmapped image on %s", c->lower);
+    if (move_mount(c->lower_fd, "", c->dir_fds[3], "",
+                   MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+        return runt_fail(err, errno, "attach the idmapped image on %s", c->lower);
+    return 0;
+}
+
+/* --userns: the layers as /proc/self/fd paths, which the init could not walk to by name. */
 static int mount_overlay_by_fds(const struct container *c, int *root_fd, struct runt_err *err)
 {
     char lower[32], upper[32], work[32];
@@ -147,6 +170,8 @@ static int mount_overlay_by_fds(const struct container *c, int *root_fd, struct 
     if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir", lower, 0) < 0 ||
         fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
         fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0) < 0 ||
+        /* trusted.* xattrs need host root: whiteouts go in user.* ones instead. */
+        fsconfig(fs, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0 ||
         fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
         runt_fail(err, errno, "mount overlay on %s", c->merged);
         close(fs);

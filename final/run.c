@@ -148,19 +148,13 @@ static int make_exec_fifo(struct container *c, struct runt_err *err)
     return 0;
 }
 
-/* --userns: upper and work belong to the container's root; the init gets them as fds. */
-static int open_dirs_for_userns(struct container *c, struct runt_err *err)
+/* --userns: upper and work belong to the container's root, which copy-up runs as. */
+static int chown_dirs_for_userns(struct container *c, struct runt_err *err)
 {
-    const char *dirs[] = {c->upper, c->work, c->merged};
     uid_t owner = host_uid_of_root(c->cfg);
 
-    for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
-        if (i < 2 && chown(dirs[i], owner, owner) < 0)
-            return runt_fail(err, errno, "chown %s", dirs[i]);
-        c->dir_fds[i] = open(dirs[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (c->dir_fds[i] < 0)
-            return runt_fail(err, errno, "open %s", dirs[i]);
-    }
+    if (chown(c->upper, owner, owner) < 0 || chown(c->work, owner, owner) < 0)
+        return runt_fail(err, errno, "chown the overlay's directories in %s", c->dir);
     return 0;
 }
 
@@ -257,7 +251,7 @@ int container_create(struct container *c, struct runt_err *err)
     c->created = (long long)time(NULL);
     if (rootfs_prepare_dirs(c, err) < 0 || make_exec_fifo(c, err) < 0)
         return -1;
-    if (c->cfg->ns[NS_USER].create && c->cfg->image != NULL && open_dirs_for_userns(c, err) < 0)
+    if (c->cfg->ns[NS_USER].create && c->cfg->image != NULL && chown_dirs_for_userns(c, err) < 0)
         return -1;
     if (c->cfg->cgroups_path == NULL) {
         char relpath[RUNT_ID_MAX + 8];
