@@ -127,7 +127,10 @@ int state_save(const struct container *c, const char *status, struct runt_err *e
     if (snprintf(path, sizeof(path), "%s/state.json", c->dir) >= (int)sizeof(path) ||
         snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
         rc = runt_fail(err, ENAMETOOLONG, "%s/state.json", c->dir);
-    else if (json_object_to_file_ext(tmp, o, JSON_C_TO_STRING_PRETTY) < 0 || rename(tmp, path) < 0)
+    else if (json_object_to_file_ext(tmp, o,
+                                     JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                         JSON_C_TO_STRING_NOSLASHESCAPE) < 0 ||
+             rename(tmp, path) < 0)
         rc = runt_fail(err, errno, "write %s", path);
     json_object_put(o);
     return rc;

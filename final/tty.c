@@ -58,12 +58,12 @@ static void note_window_change(int sig)
     window_changed = 1;
 }
 
-/* The caller's window size onto the pty; the kernel sends SIGWINCH inside. */
+/* The caller's window size (its stdin's, else stdout's) onto the pty; the kernel sends SIGWINCH. */
 static void copy_window_size(int master)
 {
     struct winsize ws;
 
-    if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+    if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 || ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0)
         ioctl(master, TIOCSWINSZ, &ws);
 }
 
