@@ -175,7 +175,7 @@ static int write_limits(const struct cgroups *cg, const struct resources *res, s
 int cgroup_create(struct cgroups *cg, const char *relpath, const struct resources *res,
                   struct runt_err *err)
 {
-    enum cgroup_mode mode;
+    enum cgroup_mode mode = CGROUP_LEGACY;
 
     if (detect_cgroup_mode(&mode, err) < 0)
         return -1;
@@ -243,7 +243,7 @@ static void kill_cgroup(const char *dir)
  */
 void cgroup_destroy(struct cgroups *cg)
 {
-    const struct timespec ten_ms = {.tv_nsec = 10 * 1000 * 1000};
+    const struct timespec ten_ms = {.tv_nsec = 10L * 1000 * 1000};
 
     while (cg->count > 0) {
         const char *dir = cg->dirs[cg->count - 1];

@@ -4,15 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
-int runt_fail(struct runt_err *err, int errnum, const char *fmt, ...)
+void runt_verr(struct runt_err *err, int errnum, const char *fmt, va_list ap)
 {
-    va_list ap;
-
     err->errnum = errnum;
-    va_start(ap, fmt);
     vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-    va_end(ap);
-    return -1;
 }
 
 void runt_err_prefix(struct runt_err *err, const char *fmt, ...)

@@ -172,12 +172,8 @@ int cmd_exec(int argc, char **argv)
         return EXIT_RUNT_FAILED;
     }
     st.process.args = o.argv;
-    if (o.tty && config_add_env(&st.process, "TERM=xterm", &err) < 0)
-        exit_code = EXIT_RUNT_FAILED;
-    else if (install_signal_forwarding(&err) == 0 &&
-             run_exec(&st, o.tty, &c, &exit_code, &err) == 0)
-        err.msg[0] = '\0';
-    if (err.msg[0] != '\0')
+    if ((o.tty && config_add_env(&st.process, "TERM=xterm", &err) < 0) ||
+        install_signal_forwarding(&err) < 0 || run_exec(&st, o.tty, &c, &exit_code, &err) < 0)
         runt_print("%s", runt_err_str(&err, line, sizeof(line)));
     container_destroy(&c);
     state_free(&st);

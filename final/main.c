@@ -327,6 +327,15 @@ static int apply_run_option(int c, char **argv, struct config *cfg, struct runt_
     }
 }
 
+/* Does option c need a value (and so must not be given an empty one)? */
+static bool takes_value(int c)
+{
+    for (const struct option *o = run_options; o->name != NULL; o++)
+        if (o->val == c)
+            return o->has_arg == required_argument;
+    return false;
+}
+
 /* The long name of option c, for "--hostname: must not be empty". */
 static const char *option_name(int c)
 {
@@ -376,7 +385,7 @@ static int parse_run_args(int argc, char **argv, struct config *cfg, struct runt
             usage(stdout);
             exit(0);
         }
-        if (optarg != NULL && optarg[0] == '\0')
+        if (takes_value(c) && optarg[0] == '\0')
             return runt_fail(err, 0, "--%s: must not be empty", option_name(c));
         /* -e comes after the defaults, which need --hostname and --user: later. */
         if (c == 'e' && n_env_args < RUNT_MAX_ENV) {

@@ -439,7 +439,7 @@ static int mount_one(int root_fd, const struct mount_spec *m, bool userns, struc
 int rootfs_mount(const struct container *c, struct runt_err *err)
 {
     bool userns = c->cfg->ns[NS_USER].create;
-    int root_fd, rc = 0;
+    int root_fd = -1, rc = 0;
 
     say("make / private (MS_REC|MS_PRIVATE)");
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)

@@ -30,9 +30,22 @@ struct runt_err {
     char msg[1024];
 };
 
-/* Fill err with errnum and a formatted message; return -1, so `return runt_fail(...)` reads well.
+void runt_verr(struct runt_err *err, int errnum, const char *fmt, va_list ap) RUNT_PRINTF(3, 0);
+
+/*
+ * Fill err with errnum and a formatted message; return -1, so `return runt_fail(...)` reads
+ * well. Inline, so that every caller (and the static analyzer) sees that it returns -1.
  */
-int runt_fail(struct runt_err *err, int errnum, const char *fmt, ...) RUNT_PRINTF(3, 4);
+RUNT_PRINTF(3, 4)
+static inline int runt_fail(struct runt_err *err, int errnum, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    runt_verr(err, errnum, fmt, ap);
+    va_end(ap);
+    return -1;
+}
 
 /* Put "<context>: " in front of err's message, for a caller that knows more. */
 void runt_err_prefix(struct runt_err *err, const char *fmt, ...) RUNT_PRINTF(2, 3);

@@ -228,7 +228,7 @@ void state_free(struct state *st)
 /* running, created (init waits for start) or stopped, from the process itself. */
 const char *state_live_status(const struct state *st)
 {
-    unsigned long long now;
+    unsigned long long now = 0;
     struct runt_err ignored;
 
     if (st->pid <= 0 || proc_start_time(st->pid, &now, &ignored) < 0 || now != st->start_time)
@@ -267,8 +267,10 @@ static int parse_root_option(int argc, char **argv, const char **root, struct ru
 
     opterr = 0;
     while ((c = getopt_long(argc, argv, "+:", longopts, NULL)) != -1) {
-        if (c != 'R')
-            return option_error(c, argv, err);
+        if (c != 'R') {
+            option_error(c, argv, err);
+            return -1;
+        }
         flag = optarg;
     }
     return state_root_of(flag, root, err);
@@ -277,23 +279,25 @@ static int parse_root_option(int argc, char **argv, const char **root, struct ru
 int cmd_list(int argc, char **argv)
 {
     struct runt_err err;
-    const char *root;
+    const char *root = NULL;
     char path[PATH_MAX], line[1200];
     struct dirent *e;
     DIR *d;
 
-    if (parse_root_option(argc, argv, &root, &err) < 0 || optind != argc) {
-        if (optind == argc || err.msg[0] == '\0')
-            runt_fail(&err, 0, "list takes no arguments (try: runt --help)");
-        runt_print("%s", runt_err_str(&err, line, sizeof(line)));
-        return EXIT_RUNT_FAILED;
+    if (parse_root_option(argc, argv, &root, &err) < 0)
+        goto fail;
+    if (optind != argc) {
+        runt_fail(&err, 0, "list takes no arguments (try: runt --help)");
+        goto fail;
     }
-    printf("%-14s %-8s %-8s %-20s %s\n", "ID", "PID", "STATUS", "CREATED", "COMMAND");
     snprintf(path, sizeof(path), "%s/containers", root);
     d = opendir(path);
-    if (d == NULL)
-        return errno == ENOENT ? 0 : (runt_print("open %s: %s", path, strerror(errno)), 125);
-    while ((e = readdir(d)) != NULL) {
+    if (d == NULL && errno != ENOENT) {
+        runt_fail(&err, errno, "open %s", path);
+        goto fail;
+    }
+    printf("%-14s %-8s %-8s %-20s %s\n", "ID", "PID", "STATUS", "CREATED", "COMMAND");
+    while (d != NULL && (e = readdir(d)) != NULL) {
         struct state st;
         char when[32] = "-";
         time_t t;
@@ -306,8 +310,12 @@ int cmd_list(int argc, char **argv)
                st.command);
         state_free(&st);
     }
-    closedir(d);
+    if (d != NULL)
+        closedir(d);
     return 0;
+fail:
+    runt_print("%s", runt_err_str(&err, line, sizeof(line)));
+    return EXIT_RUNT_FAILED;
 }
 
 /* "TERM", "SIGTERM", "15" -> 15. */
@@ -339,7 +347,7 @@ int cmd_kill(int argc, char **argv)
 {
     struct runt_err err;
     struct state st;
-    const char *root;
+    const char *root = NULL;
     char line[1200];
     int sig = SIGTERM, fd, rc = 0;
 
