@@ -22,9 +22,11 @@ TESTPROGS := $(patsubst tests/%.c,tests/bin/%,$(wildcard tests/*.c))
 # Stage N's folder: $(call stage_dir,3) -> 03-pivot-root
 stage_dir = $(firstword $(filter $(shell printf %02d $(1))-%,$(STAGES)))
 
-# `make run` uses the last stage unless STAGE=N is given, and a shell unless CMD=... is.
-STAGE   ?= $(patsubst 0%,%,$(firstword $(subst -, ,$(LAST))))
-RUN_DIR := $(call stage_dir,$(STAGE))
+# `make run` uses final/ unless STAGE=N is given, and a shell unless CMD=... is.
+STAGE   ?= final
+RUN_DIR := $(if $(filter final,$(STAGE)),final,$(call stage_dir,$(STAGE)))
+# Every suite run: the stages by number, then final/ (which runs all of them and its own).
+TEST_STAGES := $(patsubst 0%,%,$(foreach s,$(STAGES),$(firstword $(subst -, ,$(s))))) $(if $(FINAL_SRCS),final)
 CMD     ?= /bin/sh
 IMAGE   := images/busybox
 
@@ -35,9 +37,9 @@ all: $(BINS) $(if $(FINAL_SRCS),final/runt) $(TESTPROGS)
 
 help:
 	@echo "make                 build every stage and the test programs"
-	@echo "sudo make run        a shell in a container (STAGE=N picks a stage, CMD='...' a command)"
+	@echo "sudo make run        a shell in a final/ container (STAGE=N picks a stage, CMD='...' a command)"
 	@echo "sudo make test       install what is missing, build, run every suite (v1 here, v2 in a VM)"
-	@echo "sudo make stage-N    build stage N and run suites 1..N against it"
+	@echo "sudo make stage-N    build stage N and run suites 1..N against it (stage-final: all, and final's)"
 	@echo "sudo make test-N     run stage N's own suite against it"
 	@echo "sudo make test-v2    run every stage's suites in a cgroup v2 VM (qemu)"
 	@echo "sudo make fresh-machine-test   make test and make run in a bare Debian 12 (debootstrap)"
@@ -63,6 +65,10 @@ image: $(IMAGE)/bin/busybox
 $(IMAGE)/bin/busybox:
 	@bash scripts/download_image.sh busybox
 
+stage-final: image $(TESTPROGS)
+	@$(MAKE) --no-print-directory final/runt
+	@bash scripts/run-tests.sh final
+
 stage-%: image $(TESTPROGS)
 	@$(MAKE) --no-print-directory $(call stage_dir,$*)/runt
 	@bash scripts/run-tests.sh $*
@@ -75,21 +81,23 @@ test-%: image $(TESTPROGS)
 # machine) and, when qemu is installed, in a cgroup v2 VM.
 test: setup
 	@$(MAKE) -s --no-print-directory all image
-	@bash scripts/test-all.sh $(patsubst 0%,%,$(foreach s,$(STAGES),$(firstword $(subst -, ,$(s)))))
+	@bash scripts/test-all.sh $(TEST_STAGES)
 
 test-v1: all image
-	@bash scripts/run-tests.sh $(patsubst 0%,%,$(foreach s,$(STAGES),$(firstword $(subst -, ,$(s)))))
+	@bash scripts/run-tests.sh $(TEST_STAGES)
 
 test-v2: all image
-	@bash scripts/vm-test.sh $(patsubst 0%,%,$(foreach s,$(STAGES),$(firstword $(subst -, ,$(s)))))
+	@bash scripts/vm-test.sh $(TEST_STAGES)
 
 # The README's two commands on a Debian 12 that has nothing installed (slow; CI runs it).
 fresh-machine-test:
 	@bash scripts/fresh-machine-test.sh
 
+# final/ gets -t when stdin is a terminal: a shell with job control, `tty` that works.
 run: setup
 	@$(MAKE) -s --no-print-directory $(RUN_DIR)/runt image
-	@if [ "$(STAGE)" -ge 3 ]; then rootfs=$(IMAGE); else rootfs=; fi; \
+	@if [ "$(STAGE)" = final ]; then tty=; [ -t 0 ] && tty=-t; exec ./final/runt run $$tty $(IMAGE) $(CMD); fi; \
+	 if [ "$(STAGE)" -ge 3 ]; then rootfs=$(IMAGE); else rootfs=; fi; \
 	 if [ "$(STAGE)" = 3 ]; then echo "note: stage 03 writes straight into $(IMAGE)" >&2; fi; \
 	 exec ./$(RUN_DIR)/runt run $$rootfs $(CMD)
 
