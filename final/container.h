@@ -83,7 +83,7 @@ void container_destroy(struct container *c);
 int wait_exit_status(pid_t pid, int *status, struct runt_err *err);
 int exit_code_of(int status);
 
-/* Signals runt passes on to the container (run.c). */
+/* ---- signals.c: what runt forwards to the container ---- */
 void forward_signals_to(pid_t pid);
 int install_signal_forwarding(struct runt_err *err);
 void block_forwarded_signals(int how);
@@ -100,6 +100,10 @@ int rootfs_open_layers(struct container *c, struct runt_err *err);
 int rootfs_mount(const struct container *c, struct runt_err *err);
 int rootfs_pivot(const struct container *c, struct runt_err *err);
 int rootfs_protect(const struct config *cfg, struct runt_err *err);
+
+/* ---- mounts.c ---- */
+
+int mount_one(int root_fd, const struct mount_spec *m, bool userns, struct runt_err *err);
 int make_dirs(const char *path, mode_t mode, struct runt_err *err);
 int join_path(char *out, const char *dir, const char *name, struct runt_err *err);
 int refuse_overlay_separators(const char *what, const char *path, struct runt_err *err);
@@ -153,6 +157,16 @@ const char *state_live_status(const struct state *st);
 int proc_start_time(pid_t pid, unsigned long long *out, struct runt_err *err);
 int state_root_of(const char *flag, const char **out, struct runt_err *err);
 int open_checked_pidfd(const struct state *st, struct runt_err *err);
+
+/* ---- options.c: the values of runt run's options ---- */
+
+int parse_memory(const char *arg, unsigned long long *out, struct runt_err *err);
+int parse_pids(const char *arg, long *out, struct runt_err *err);
+int parse_cpus(const char *arg, long *quota_us, struct runt_err *err);
+int parse_user(const char *arg, struct process_config *p, struct runt_err *err);
+int parse_env(const char *arg, struct process_config *p, struct runt_err *err);
+int parse_volume(const char *arg, struct config *cfg, struct runt_err *err);
+int parse_userns(const char *arg, struct config *cfg, struct runt_err *err);
 
 /* ---- the commands (main.c dispatches) ---- */
 
