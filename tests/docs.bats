@@ -93,6 +93,14 @@ check_run_it() {
 @test "docs: the Run it examples of stage 06 print what its README shows" { check_run_it 06; }
 @test "docs: the Run it examples of stage 07 print what its README shows" { check_run_it 07; }
 
+@test "docs: the Run it examples of final print what its README shows" {
+    [ "$(id -u)" = 0 ] || skip "the examples need root: run with sudo"
+    [ -x "$REPO_ROOT/final/runt" ] || { echo "final/runt is not built (run make)"; return 1; }
+    run bash "$REPO_ROOT/scripts/check-readme.sh" "$REPO_ROOT/final/README.md"
+    echo "$output"
+    [ "$status" = 0 ]
+}
+
 @test "docs: the checker fails when an example's output differs from the README" {
     [ "$(id -u)" = 0 ] || skip "the checker needs root"
     local d
