@@ -143,6 +143,7 @@ struct state {
     unsigned long long start_time;
     long long created;
     char status[16];
+    char fifo[PATH_MAX]; /* exists until the container is started */
     char rootfs[PATH_MAX];
     char command[256];
     struct cgroups cgroups;

@@ -260,7 +260,8 @@ static int run_command(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     container_init(&c, &cfg);
     if (install_signal_forwarding(&err) < 0 || container_create(&c, &err) < 0 ||
-        container_start(&c, &err) < 0 || container_wait(&c, &exit_code, &err) < 0) {
+        container_start(&c, &err) < 0 || state_save(&c, "running", &err) < 0 ||
+        container_wait(&c, &exit_code, &err) < 0) {
         runt_print("%s", runt_err_str(&err, line, sizeof(line)));
         say("runt failed (not the command): exit %d", exit_code);
     }

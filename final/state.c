@@ -197,6 +197,7 @@ int state_load(const char *state_root, const char *id, struct state *st, struct 
     if (o == NULL)
         return runt_fail(err, 0, "cannot read %s", path);
     snprintf(st->id, sizeof(st->id), "%s", get_string(o, "id"));
+    snprintf(st->fifo, sizeof(st->fifo), "%s/containers/%s/exec.fifo", state_root, id);
     st->pid = (pid_t)get_int(o, "pid");
     st->start_time = (unsigned long long)get_int(o, "start_time");
     st->created = get_int(o, "created");
@@ -225,7 +226,11 @@ void state_free(struct state *st)
     st->process.cwd = NULL;
 }
 
-/* running, created (init waits for start) or stopped, from the process itself. */
+/*
+ * From the process itself, not from what state.json last said: stopped (the
+ * init is gone, or its pid is another process's now), created (the init
+ * waits on exec.fifo for start) or running.
+ */
 const char *state_live_status(const struct state *st)
 {
     unsigned long long now = 0;
@@ -233,7 +238,7 @@ const char *state_live_status(const struct state *st)
 
     if (st->pid <= 0 || proc_start_time(st->pid, &now, &ignored) < 0 || now != st->start_time)
         return "stopped";
-    return strcmp(st->status, "created") == 0 ? "created" : "running";
+    return access(st->fifo, F_OK) == 0 ? "created" : "running";
 }
 
 /*
