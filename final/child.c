@@ -174,7 +174,7 @@ static int become_process(const struct container *c, struct runt_err *err)
         return -1;
     if (p->no_new_privileges && set_no_new_privs(err) < 0)
         return -1;
-    if (close_inherited_fds(err) < 0)
+    if (close_inherited_fds(c->child_sync_fd, err) < 0)
         return -1;
     if (c->cfg->seccomp != NULL)
         say("install seccomp filter: runt's default allowlist");

@@ -115,7 +115,7 @@ int become_user(const struct process_config *p, bool kill_with_parent, int sync_
                 struct runt_err *err);
 int set_no_new_privs(struct runt_err *err);
 int apply_process_limits(const struct process_config *p, struct runt_err *err);
-int close_inherited_fds(struct runt_err *err);
+int close_inherited_fds(int keep, struct runt_err *err);
 int set_parent_death_signal(int sync_fd, struct runt_err *err);
 int enter_workdir(const char *cwd, struct runt_err *err);
 void prepare_exec(const struct process_config *p);

@@ -89,7 +89,7 @@ static noreturn void exec_child(struct state *st, bool tty, int sync_fd)
         goto fail;
     if (p->no_new_privileges && set_no_new_privs(&err) < 0)
         goto fail;
-    if (close_inherited_fds(&err) < 0)
+    if (close_inherited_fds(sync_fd, &err) < 0)
         goto fail;
     say("install seccomp filter: runt's default allowlist");
     prepare_exec(p);

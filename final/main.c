@@ -102,12 +102,15 @@ static int apply_run_option(int c, char **argv, struct config *cfg, struct runt_
         runt_verbose = true;
         return 0;
     case 'H':
-        if (strlen(optarg) > HOST_NAME_MAX)
+        if (optarg[0] == '\0' || strlen(optarg) > HOST_NAME_MAX)
             return runt_fail(err, 0, "--hostname: '%s' must be 1 to %d characters", optarg,
                              HOST_NAME_MAX);
         cfg->hostname = optarg;
         return 0;
     case 'R':
+        /* Empty, it would put the state in /containers, at the host's root. */
+        if (optarg[0] == '\0')
+            return runt_fail(err, 0, "--root: empty value (try: runt --help)");
         cfg->state_root = optarg;
         return 0;
     case 'K':
@@ -150,24 +153,6 @@ static int apply_run_option(int c, char **argv, struct config *cfg, struct runt_
     }
 }
 
-/* Does option c need a value (and so must not be given an empty one)? */
-static bool takes_value(int c)
-{
-    for (const struct option *o = run_options; o->name != NULL; o++)
-        if (o->val == c)
-            return o->has_arg == required_argument;
-    return false;
-}
-
-/* The long name of option c, for "--hostname: must not be empty". */
-static const char *option_name(int c)
-{
-    for (const struct option *o = run_options; o->name != NULL; o++)
-        if (o->val == c)
-            return o->name;
-    return "?";
-}
-
 /* A clean environment, as docker gives: PATH, HOSTNAME, HOME (and TERM with -t), then -e. */
 static int default_env(struct config *cfg, struct runt_err *err)
 {
@@ -208,8 +193,6 @@ static int parse_run_args(int argc, char **argv, struct config *cfg, struct runt
             usage(stdout);
             exit(0);
         }
-        if (takes_value(c) && optarg[0] == '\0')
-            return runt_fail(err, 0, "--%s: must not be empty", option_name(c));
         /* -e comes after the defaults, which need --hostname and --user: later. */
         if (c == 'e' && n_env_args < RUNT_MAX_ENV) {
             env_args[n_env_args++] = optarg;
@@ -221,7 +204,7 @@ static int parse_run_args(int argc, char **argv, struct config *cfg, struct runt
     if (optind >= argc)
         return runt_fail(err, 0, "run: no image directory given (try: runt --help)");
     if (argv[optind][0] == '\0')
-        return runt_fail(err, 0, "run: the image path must not be empty");
+        return runt_fail(err, 0, "rootfs: empty path (try: runt --help)");
     if (optind + 1 >= argc)
         return runt_fail(err, 0, "run: no command given (try: runt --help)");
     cfg->image = argv[optind];

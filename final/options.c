@@ -123,6 +123,8 @@ int parse_env(const char *arg, struct process_config *p, struct runt_err *err)
     char kv[4096];
     const char *value;
 
+    if (arg[0] == '\0')
+        return runt_fail(err, 0, "--env: '' is not KEY=VALUE");
     if (strchr(arg, '=') == NULL) {
         value = getenv(arg);
         if (value == NULL)

@@ -279,10 +279,13 @@ int wait_exit_status(pid_t pid, int *status, struct runt_err *err)
         if (WIFEXITED(*status) || WIFSIGNALED(*status))
             return 0;
         if (WIFSTOPPED(*status)) {
+            /* The SIGTRAP that execve(2) sends a tracee is meant for a tracer: dropped. */
             int sig = WSTOPSIG(*status);
 
-            say("child stopped under ptrace by signal %d: detach", sig);
-            ptrace(PTRACE_DETACH, pid, NULL, (void *)(long)(sig == SIGTRAP ? 0 : sig));
+            say("child stopped by signal %d under ptrace: detach and pass it on", sig);
+            if (ptrace(PTRACE_DETACH, pid, NULL, (void *)(long)(sig == SIGTRAP ? 0 : sig)) < 0 &&
+                errno != ESRCH)
+                return runt_fail(err, errno, "detach from %d", (int)pid);
         }
     }
 }

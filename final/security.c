@@ -223,22 +223,20 @@ int enter_workdir(const char *cwd, struct runt_err *err)
     return 0;
 }
 
-/* The fallback for kernels before 5.11: walk /proc/self/fd. */
-static int cloexec_by_walking(struct runt_err *err)
+/* The fallback for kernels without close_range(2) (before 5.9): walk /proc/self/fd. */
+static int close_by_walking(int keep, struct runt_err *err)
 {
     DIR *d = opendir("/proc/self/fd");
     struct dirent *e;
 
+    say("close_range: not in this kernel; close each fd above 2 in /proc/self/fd");
     if (d == NULL)
         return runt_fail(err, errno, "open /proc/self/fd");
     while ((e = readdir(d)) != NULL) {
         int fd = atoi(e->d_name);
 
-        if (fd > 2 && fd != dirfd(d) && fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 && errno != EBADF) {
-            runt_fail(err, errno, "mark fd %d close-on-exec", fd);
-            closedir(d);
-            return -1;
-        }
+        if (fd > 2 && fd != keep && fd != dirfd(d))
+            close(fd);
     }
     closedir(d);
     return 0;
@@ -247,17 +245,19 @@ static int cloexec_by_walking(struct runt_err *err)
 /*
  * No fd of runt's caller may reach the container: an open directory fd
  * would be a way out of its root (runc's CVE-2024-21626). close_range(2)
- * with CLOSE_RANGE_CLOEXEC marks every fd above 2 close-on-exec in one call,
- * rather than closing it now: the sync socket must live until execve.
+ * closes every fd above 2 but `keep`, the sync socket, which is
+ * close-on-exec: it carries an error if execve fails, and closes if not.
  */
-int close_inherited_fds(struct runt_err *err)
+int close_inherited_fds(int keep, struct runt_err *err)
 {
-    say("mark every fd above 2 close-on-exec");
-    if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+    if (close_range(3, (unsigned int)keep - 1, 0) == 0 &&
+        close_range((unsigned int)keep + 1, ~0U, 0) == 0) {
+        say("close_range: every fd above 2 closed");
         return 0;
-    if (errno != ENOSYS && errno != EINVAL)
+    }
+    if (errno != ENOSYS)
         return runt_fail(err, errno, "close_range");
-    return cloexec_by_walking(err);
+    return close_by_walking(keep, err);
 }
 
 /*

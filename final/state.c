@@ -29,9 +29,9 @@ int state_root_of(const char *flag, const char **out, struct runt_err *err)
     const char *env = getenv("RUNT_ROOT");
 
     if (flag != NULL && flag[0] == '\0')
-        return runt_fail(err, 0, "--root: must not be empty");
+        return runt_fail(err, 0, "--root: empty value (try: runt --help)");
     if (flag == NULL && env != NULL && env[0] == '\0')
-        return runt_fail(err, 0, "RUNT_ROOT: must not be empty");
+        return runt_fail(err, 0, "RUNT_ROOT: empty value (unset it, or name a directory)");
     *out = flag != NULL ? flag : env != NULL ? env : DEFAULT_STATE_ROOT;
     return 0;
 }
