@@ -63,7 +63,7 @@ static int parse_number(const char *option, const char *arg, long long max, long
 
 int parse_pids(const char *arg, long *out, struct runt_err *err)
 {
-    long long n;
+    long long n = 0;
 
     /* The kernel never has more than 4M pids (PID_MAX_LIMIT). */
     if (arg[0] < '0' || arg[0] > '9')
@@ -102,7 +102,7 @@ int parse_user(const char *arg, struct process_config *p, struct runt_err *err)
 {
     char uid[32];
     const char *colon = strchr(arg, ':');
-    long long n;
+    long long n = 0;
 
     snprintf(uid, sizeof(uid), "%.*s", colon ? (int)(colon - arg) : (int)strlen(arg), arg);
     if (parse_number("--user", uid, 0xfffffffeLL, &n, err) < 0)
