@@ -146,3 +146,7 @@ teardown() {
     [[ "$output" == *"=> unmount the old root"* ]]
     [[ "$output" == *"=> mount tmpfs on /dev, mknod null zero full random urandom tty"* ]]
 }
+
+@test "03: an empty image path is refused, and nothing is created" {
+    refuses_empty "runt: rootfs: empty path (try: runt --help)" run '' true
+}

@@ -11,6 +11,7 @@
  * Build: cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -o runt runt.c -lcap
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -18,6 +19,7 @@
 #include <limits.h>
 #include <math.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -32,6 +34,8 @@
 #include <sys/capability.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -90,7 +94,7 @@ struct container {
     char upper[PATH_MAX];  /* the container's writes: <dir>/upper */
     char work[PATH_MAX];   /* overlayfs's scratch space: <dir>/work */
     char merged[PATH_MAX]; /* where the overlay is mounted: <dir>/merged */
-    int sync_pipe[2];      /* the parent closes [1] once the child is in its cgroup */
+    int sync_pipe[2];      /* runt writes to [1] once the child is in its cgroup */
     uint64_t caps;         /* capabilities the command keeps */
     char **argv;
 };
@@ -99,6 +103,9 @@ struct container {
 #define CHILD_STACK_SIZE ((size_t)1024 * 1024)
 
 static bool verbose;
+
+/* Set in the child, whose failures must not take runt's exit path (see exit_failed). */
+static bool in_child;
 
 /*
  * Every message is formatted first and written with one call, so that lines
@@ -112,6 +119,19 @@ static void vreport(const char *prefix, const char *fmt, va_list ap, const char 
     fprintf(stderr, "%s%s%s\n", prefix, msg, suffix);
 }
 
+/*
+ * exit(3) runs the atexit(3) handlers and flushes stdio buffers, and the
+ * child has copies of runt's: from stage 04 on, handlers that remove the
+ * container's files. Those are runt's to run, once, so a failing child
+ * leaves with _exit(2) instead.
+ */
+static noreturn void exit_failed(void)
+{
+    if (in_child)
+        _exit(EXIT_RUNT_FAILED);
+    exit(EXIT_RUNT_FAILED);
+}
+
 /* Print "runt: <message>: <strerror(errno)>" and exit 125. */
 static noreturn void die(const char *fmt, ...)
 {
@@ -122,7 +142,7 @@ static noreturn void die(const char *fmt, ...)
     va_start(ap, fmt);
     vreport("runt: ", fmt, ap, suffix);
     va_end(ap);
-    exit(EXIT_RUNT_FAILED);
+    exit_failed();
 }
 
 /* Like die(), for errors that errno does not describe. */
@@ -133,7 +153,7 @@ static noreturn void fail(const char *fmt, ...)
     va_start(ap, fmt);
     vreport("runt: ", fmt, ap, "");
     va_end(ap);
-    exit(EXIT_RUNT_FAILED);
+    exit_failed();
 }
 
 /* -v narration: one "=> step" line per step, on stderr. */
@@ -289,6 +309,15 @@ static uint64_t parse_cap(const char *option, const char *arg)
     return 1ULL << cap;
 }
 
+/* getopt(3) refused an option in `word`: name it as it was written. */
+static noreturn void bad_option(const char *word)
+{
+    if (strncmp(word, "--", 2) == 0)
+        fail("unknown option '%s' (try: runt --help)", word);
+    /* A short option may sit in a group such as -xv; getopt leaves its letter in optopt. */
+    fail("unknown option '-%c' (try: runt --help)", optopt);
+}
+
 static void parse_args(int argc, char **argv, struct options *opts)
 {
     static const struct option longopts[] = {
@@ -326,7 +355,13 @@ static void parse_args(int argc, char **argv, struct options *opts)
     argc--;
     argv++;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+:vh", longopts, NULL)) != -1) {
+    for (;;) {
+        /* getopt moves optind past a word only once it is done with all of it. */
+        const char *word = argv[optind];
+
+        c = getopt_long(argc, argv, "+:vh", longopts, NULL);
+        if (c == -1)
+            break;
         switch (c) {
         case 'v':
             opts->verbose = true;
@@ -337,6 +372,9 @@ static void parse_args(int argc, char **argv, struct options *opts)
             opts->hostname = optarg;
             break;
         case 'R':
+            /* Empty, it would put the state in /containers, at the host's root. */
+            if (optarg[0] == '\0')
+                fail("--root: empty value (try: runt --help)");
             opts->root = optarg;
             break;
         case 'K':
@@ -363,7 +401,7 @@ static void parse_args(int argc, char **argv, struct options *opts)
         case ':':
             fail("option '%s' needs a value (try: runt --help)", argv[optind - 1]);
         default:
-            fail("unknown option '%s' (try: runt --help)", argv[optind - 1]);
+            bad_option(word);
         }
     }
     if (optind >= argc)
@@ -414,6 +452,44 @@ static void block_forwarded_signals(int how)
         die("sigprocmask");
 }
 
+/* close_range(2) is Linux 5.9 and glibc 2.34; the raw call builds on older systems too. */
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+
+/*
+ * The command gets stdin, stdout and stderr, and no other descriptor: runt
+ * inherits whatever its caller left open (a shell's, an editor's), and each
+ * one would hand the command the file, pipe or socket behind it. From stage
+ * 03 on a directory of the host, reached through /proc/self/fd, would even
+ * lead out of the container's root (runc's CVE-2024-21626). close_range(2)
+ * closes them all in one call; kernels older than 5.9 answer ENOSYS, and then
+ * each one listed in /proc/self/fd is closed.
+ */
+static void close_extra_fds(void)
+{
+    struct dirent *entry;
+    DIR *dir;
+
+    if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0) {
+        say("close_range: every fd above 2 closed");
+        return;
+    }
+    if (errno != ENOSYS)
+        die("close_range");
+    say("close_range: not in this kernel; close each fd above 2 in /proc/self/fd");
+    dir = opendir("/proc/self/fd");
+    if (dir == NULL)
+        die("open /proc/self/fd");
+    while ((entry = readdir(dir)) != NULL) {
+        int fd = atoi(entry->d_name); /* 0 for "." and ".." */
+
+        if (fd > 2 && fd != dirfd(dir))
+            close(fd);
+    }
+    closedir(dir);
+}
+
 /* In the child: become the command. Returns only through _exit. */
 static noreturn void exec_command(char **argv)
 {
@@ -426,6 +502,7 @@ static noreturn void exec_command(char **argv)
     /* An ignored signal stays ignored across execve(2): give the command SIGPIPE back. */
     signal(SIGPIPE, SIG_DFL);
     block_forwarded_signals(SIG_UNBLOCK);
+    close_extra_fds();
     say("exec %s", argv[0]);
     execvp(argv[0], argv);
     fprintf(stderr, "runt: exec %s: %s\n", argv[0], strerror(errno));
@@ -522,6 +599,8 @@ static void resolve_rootfs(const char *path, char *resolved)
 {
     struct stat st;
 
+    if (path[0] == '\0')
+        fail("rootfs: empty path (try: runt --help)");
     if (stat(path, &st) < 0)
         die("rootfs %s", path);
     if (!S_ISDIR(st.st_mode))
@@ -657,11 +736,11 @@ static void join_path(char *out, const char *dir, const char *name)
 }
 
 /*
- * The container's directory, removed when runt exits. Only the process that
- * created it may remove it: the child inherits this atexit handler too.
+ * The container's directory, removed when runt exits. The child inherits
+ * this atexit handler too, and never runs it: it fails with _exit (see
+ * exit_failed), and execve(2) forgets the handlers.
  */
 static const char *container_dir;
-static pid_t container_dir_owner;
 
 static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
@@ -675,7 +754,7 @@ static int remove_entry(const char *path, const struct stat *st, int type, struc
 
 static void remove_container_dir(void)
 {
-    if (container_dir == NULL || getpid() != container_dir_owner)
+    if (container_dir == NULL)
         return;
     say("remove %s", container_dir);
     /* Depth first, never following symlinks nor crossing into other mounts. */
@@ -699,7 +778,6 @@ static void prepare_container_dir(struct container *c, const char *root)
     if (mkdir(c->dir, 0700) < 0)
         die("mkdir %s", c->dir);
     container_dir = c->dir;
-    container_dir_owner = getpid();
     if (atexit(remove_container_dir) != 0)
         fail("atexit failed");
 
@@ -740,7 +818,6 @@ static struct {
     bool unified;
     size_t count;
     char dirs[N_V1_CONTROLLERS][PATH_MAX];
-    pid_t owner;
 } cgroups;
 
 /* Write a value into a cgroup file, e.g. <dir>/memory.max. */
@@ -801,8 +878,6 @@ static void kill_cgroup(const char *dir)
  */
 static void remove_cgroups(void)
 {
-    if (getpid() != cgroups.owner)
-        return;
     for (size_t i = 0; i < cgroups.count; i++) {
         const char *dir = cgroups.dirs[i];
 
@@ -865,7 +940,6 @@ static void create_cgroups(const char *id, const struct options *opts)
                            : mode == CGROUP_HYBRID ? "hybrid (v1 controllers)"
                                                    : "legacy (v1)");
     cgroups.unified = mode == CGROUP_UNIFIED;
-    cgroups.owner = getpid();
     if (atexit(remove_cgroups) != 0)
         fail("atexit failed");
 
@@ -1018,7 +1092,6 @@ static void wait_for_parent(int sync_pipe[2])
 {
     char byte;
 
-    close(sync_pipe[1]);
     if (read(sync_pipe[0], &byte, 1) != 1)
         _exit(EXIT_RUNT_FAILED);
     close(sync_pipe[0]);
@@ -1174,11 +1247,36 @@ static void drop_capabilities(uint64_t keep)
     cap_free(caps);
 }
 
+/*
+ * A container must not outlive runt: nobody would be left to wait for it or
+ * to clean up after it. PR_SET_PDEATHSIG asks the kernel to SIGKILL the child
+ * when runt dies, even of a SIGKILL, and the death of PID 1 ends every process
+ * of its PID namespace (prctl(2), pid_namespaces(7)). It only covers a death
+ * that comes after the call, so then check that runt is still there.
+ * getppid(2) cannot say: runt lives outside our PID namespace, so it reads 0.
+ * The pipe can: runt holds its write end open while it lives, and a pipe
+ * whose last writer is gone polls as hung up.
+ */
+static void die_with_parent(int sync_pipe[2])
+{
+    struct pollfd pfd = {.fd = sync_pipe[0], .events = POLLIN};
+
+    close(sync_pipe[1]);
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+        die("prctl PR_SET_PDEATHSIG");
+    if (poll(&pfd, 1, 0) < 0)
+        die("poll the sync pipe");
+    if (pfd.revents & POLLHUP)
+        _exit(EXIT_RUNT_FAILED); /* runt died before the prctl: nobody is waiting for us */
+}
+
 /* The child, in its new namespaces: set them up, then become the command. */
 static int child_main(void *arg)
 {
     struct container *c = arg;
 
+    in_child = true;
+    die_with_parent(c->sync_pipe);
     wait_for_parent(c->sync_pipe);
     enter_cgroup_namespace();
     make_mounts_private();
@@ -1195,15 +1293,40 @@ static int child_main(void *arg)
     exec_command(c->argv);
 }
 
+/*
+ * A command that calls ptrace(PTRACE_TRACEME) makes runt its tracer: from
+ * then on every signal it receives stops it, and waitpid(2) reports the stop
+ * to runt (ptrace(2), "Signal-delivery-stop"). runt is no debugger: it lets
+ * go and hands the signal on, as if nobody had been tracing. The SIGTRAP
+ * that execve(2) sends a tracee is meant for a tracer, so it is dropped.
+ */
+static void detach_tracee(pid_t pid, int sig)
+{
+    say("child stopped by signal %d under ptrace: detach and pass it on", sig);
+    if (sig == SIGTRAP)
+        sig = 0;
+    if (ptrace(PTRACE_DETACH, pid, NULL, (void *)(long)sig) < 0 && errno != ESRCH)
+        die("detach from %d", (int)pid);
+}
+
 /* Wait for the child; return its exit code, or 128 + signal, as a shell would. */
 static int wait_for_child(pid_t pid)
 {
     int status;
 
-    /* Forwarded signals interrupt waitpid(2) with EINTR; just wait again. */
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
+    /* Only an exit or a fatal signal ends the wait (without WUNTRACED, a stop is ptrace's). */
+    for (;;) {
+        /* Forwarded signals interrupt waitpid(2) with EINTR; just wait again. */
+        if (waitpid(pid, &status, 0) < 0) {
+            if (errno == EINTR)
+                continue;
             die("waitpid %d", (int)pid);
+        }
+        if (WIFEXITED(status) || WIFSIGNALED(status))
+            break;
+        if (WIFSTOPPED(status))
+            detach_tracee(pid, WSTOPSIG(status));
+    }
 
     if (WIFSIGNALED(status)) {
         say("child killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
@@ -1256,6 +1379,8 @@ int main(int argc, char **argv)
     if (opts.root == NULL) {
         const char *env_root = getenv("RUNT_ROOT");
 
+        if (env_root != NULL && env_root[0] == '\0')
+            fail("RUNT_ROOT: empty value (unset it, or name a directory)");
         opts.root = env_root != NULL ? env_root : DEFAULT_STATE_ROOT;
     }
     make_container_id(c.id);
@@ -1280,7 +1405,6 @@ int main(int argc, char **argv)
     say("release the child");
     if (write(c.sync_pipe[1], "x", 1) != 1)
         die("release the child");
-    close(c.sync_pipe[1]);
     /* Signals that arrived since the fork are delivered now, and forwarded. */
     block_forwarded_signals(SIG_UNBLOCK);
 

@@ -10,6 +10,7 @@
  * Build: cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -o runt runt.c -lcap -lseccomp
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -17,6 +18,7 @@
 #include <limits.h>
 #include <math.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -32,7 +34,9 @@
 #include <sys/capability.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -91,7 +95,7 @@ struct container {
     char upper[PATH_MAX];  /* the container's writes: <dir>/upper */
     char work[PATH_MAX];   /* overlayfs's scratch space: <dir>/work */
     char merged[PATH_MAX]; /* where the overlay is mounted: <dir>/merged */
-    int sync_pipe[2];      /* the parent closes [1] once the child is in its cgroup */
+    int sync_pipe[2];      /* runt writes to [1] once the child is in its cgroup */
     uint64_t caps;         /* capabilities the command keeps */
     char **argv;
 };
@@ -100,6 +104,9 @@ struct container {
 #define CHILD_STACK_SIZE ((size_t)1024 * 1024)
 
 static bool verbose;
+
+/* Set in the child, whose failures must not take runt's exit path (see exit_failed). */
+static bool in_child;
 
 /*
  * Every message is formatted first and written with one call, so that lines
@@ -113,6 +120,19 @@ static void vreport(const char *prefix, const char *fmt, va_list ap, const char 
     fprintf(stderr, "%s%s%s\n", prefix, msg, suffix);
 }
 
+/*
+ * exit(3) runs the atexit(3) handlers and flushes stdio buffers, and the
+ * child has copies of runt's: from stage 04 on, handlers that remove the
+ * container's files. Those are runt's to run, once, so a failing child
+ * leaves with _exit(2) instead.
+ */
+static noreturn void exit_failed(void)
+{
+    if (in_child)
+        _exit(EXIT_RUNT_FAILED);
+    exit(EXIT_RUNT_FAILED);
+}
+
 /* Print "runt: <message>: <strerror(errno)>" and exit 125. */
 static noreturn void die(const char *fmt, ...)
 {
@@ -123,7 +143,7 @@ static noreturn void die(const char *fmt, ...)
     va_start(ap, fmt);
     vreport("runt: ", fmt, ap, suffix);
     va_end(ap);
-    exit(EXIT_RUNT_FAILED);
+    exit_failed();
 }
 
 /* Like die(), for errors that errno does not describe. */
@@ -134,7 +154,7 @@ static noreturn void fail(const char *fmt, ...)
     va_start(ap, fmt);
     vreport("runt: ", fmt, ap, "");
     va_end(ap);
-    exit(EXIT_RUNT_FAILED);
+    exit_failed();
 }
 
 /* -v narration: one "=> step" line per step, on stderr. */
@@ -290,6 +310,15 @@ static uint64_t parse_cap(const char *option, const char *arg)
     return 1ULL << cap;
 }
 
+/* getopt(3) refused an option in `word`: name it as it was written. */
+static noreturn void bad_option(const char *word)
+{
+    if (strncmp(word, "--", 2) == 0)
+        fail("unknown option '%s' (try: runt --help)", word);
+    /* A short option may sit in a group such as -xv; getopt leaves its letter in optopt. */
+    fail("unknown option '-%c' (try: runt --help)", optopt);
+}
+
 static void parse_args(int argc, char **argv, struct options *opts)
 {
     static const struct option longopts[] = {
@@ -327,7 +356,13 @@ static void parse_args(int argc, char **argv, struct options *opts)
     argc--;
     argv++;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+:vh", longopts, NULL)) != -1) {
+    for (;;) {
+        /* getopt moves optind past a word only once it is done with all of it. */
+        const char *word = argv[optind];
+
+        c = getopt_long(argc, argv, "+:vh", longopts, NULL);
+        if (c == -1)
+            break;
         switch (c) {
         case 'v':
             opts->verbose = true;
@@ -338,6 +373,9 @@ static void parse_args(int argc, char **argv, struct options *opts)
             opts->hostname = optarg;
             break;
         case 'R':
+            /* Empty, it would put the state in /containers, at the host's root. */
+            if (optarg[0] == '\0')
+                fail("--root: empty value (try: runt --help)");
             opts->root = optarg;
             break;
         case 'K':
@@ -364,7 +402,7 @@ static void parse_args(int argc, char **argv, struct options *opts)
         case ':':
             fail("option '%s' needs a value (try: runt --help)", argv[optind - 1]);
         default:
-            fail("unknown option '%s' (try: runt --help)", argv[optind - 1]);
+            bad_option(word);
         }
     }
     if (optind >= argc)
@@ -415,6 +453,44 @@ static void block_forwarded_signals(int how)
         die("sigprocmask");
 }
 
+/* close_range(2) is Linux 5.9 and glibc 2.34; the raw call builds on older systems too. */
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+
+/*
+ * The command gets stdin, stdout and stderr, and no other descriptor: runt
+ * inherits whatever its caller left open (a shell's, an editor's), and each
+ * one would hand the command the file, pipe or socket behind it. From stage
+ * 03 on a directory of the host, reached through /proc/self/fd, would even
+ * lead out of the container's root (runc's CVE-2024-21626). close_range(2)
+ * closes them all in one call; kernels older than 5.9 answer ENOSYS, and then
+ * each one listed in /proc/self/fd is closed.
+ */
+static void close_extra_fds(void)
+{
+    struct dirent *entry;
+    DIR *dir;
+
+    if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0) {
+        say("close_range: every fd above 2 closed");
+        return;
+    }
+    if (errno != ENOSYS)
+        die("close_range");
+    say("close_range: not in this kernel; close each fd above 2 in /proc/self/fd");
+    dir = opendir("/proc/self/fd");
+    if (dir == NULL)
+        die("open /proc/self/fd");
+    while ((entry = readdir(dir)) != NULL) {
+        int fd = atoi(entry->d_name); /* 0 for "." and ".." */
+
+        if (fd > 2 && fd != dirfd(dir))
+            close(fd);
+    }
+    closedir(dir);
+}
+
 /* In the child: become the command. Returns only through _exit. */
 static noreturn void exec_command(char **argv)
 {
@@ -427,6 +503,7 @@ static noreturn void exec_command(char **argv)
     /* An ignored signal stays ignored across execve(2): give the command SIGPIPE back. */
     signal(SIGPIPE, SIG_DFL);
     block_forwarded_signals(SIG_UNBLOCK);
+    close_extra_fds();
     say("exec %s", argv[0]);
     execvp(argv[0], argv);
     fprintf(stderr, "runt: exec %s: %s\n", argv[0], strerror(errno));
@@ -523,6 +600,8 @@ static void resolve_rootfs(const char *path, char *resolved)
 {
     struct stat st;
 
+    if (path[0] == '\0')
+        fail("rootfs: empty path (try: runt --help)");
     if (stat(path, &st) < 0)
         die("rootfs %s", path);
     if (!S_ISDIR(st.st_mode))
@@ -658,11 +737,11 @@ static void join_path(char *out, const char *dir, const char *name)
 }
 
 /*
- * The container's directory, removed when runt exits. Only the process that
- * created it may remove it: the child inherits this atexit handler too.
+ * The container's directory, removed when runt exits. The child inherits
+ * this atexit handler too, and never runs it: it fails with _exit (see
+ * exit_failed), and execve(2) forgets the handlers.
  */
 static const char *container_dir;
-static pid_t container_dir_owner;
 
 static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
@@ -676,7 +755,7 @@ static int remove_entry(const char *path, const struct stat *st, int type, struc
 
 static void remove_container_dir(void)
 {
-    if (container_dir == NULL || getpid() != container_dir_owner)
+    if (container_dir == NULL)
         return;
     say("remove %s", container_dir);
     /* Depth first, never following symlinks nor crossing into other mounts. */
@@ -700,7 +779,6 @@ static void prepare_container_dir(struct container *c, const char *root)
     if (mkdir(c->dir, 0700) < 0)
         die("mkdir %s", c->dir);
     container_dir = c->dir;
-    container_dir_owner = getpid();
     if (atexit(remove_container_dir) != 0)
         fail("atexit failed");
 
@@ -741,7 +819,6 @@ static struct {
     bool unified;
     size_t count;
     char dirs[N_V1_CONTROLLERS][PATH_MAX];
-    pid_t owner;
 } cgroups;
 
 /* Write a value into a cgroup file, e.g. <dir>/memory.max. */
@@ -802,8 +879,6 @@ static void kill_cgroup(const char *dir)
  */
 static void remove_cgroups(void)
 {
-    if (getpid() != cgroups.owner)
-        return;
     for (size_t i = 0; i < cgroups.count; i++) {
         const char *dir = cgroups.dirs[i];
 
@@ -866,7 +941,6 @@ static void create_cgroups(const char *id, const struct options *opts)
                            : mode == CGROUP_HYBRID ? "hybrid (v1 controllers)"
                                                    : "legacy (v1)");
     cgroups.unified = mode == CGROUP_UNIFIED;
-    cgroups.owner = getpid();
     if (atexit(remove_cgroups) != 0)
         fail("atexit failed");
 
@@ -1019,7 +1093,6 @@ static void wait_for_parent(int sync_pipe[2])
 {
     char byte;
 
-    close(sync_pipe[1]);
     if (read(sync_pipe[0], &byte, 1) != 1)
         _exit(EXIT_RUNT_FAILED);
     close(sync_pipe[0]);
@@ -1195,6 +1268,14 @@ static const char *const denied_syscalls[] = {
     "mount",
     "umount2",
     "pivot_root", /* the mount table */
+    "open_tree",
+    "move_mount",
+    "mount_setattr",
+    "fsopen",
+    "fsconfig",
+    "fsmount",
+    "fspick",
+    "open_tree_attr", /* the same, through the new mount API (file descriptors) */
     "swapon",
     "swapoff",
     "reboot", /* the host's swap and power */
@@ -1202,6 +1283,9 @@ static const char *const denied_syscalls[] = {
     "ptrace",
     "process_vm_readv",
     "process_vm_writev", /* other processes' memory */
+    "pidfd_getfd",
+    "kcmp",
+    "process_madvise", /* other processes' files and memory */
     "open_by_handle_at",
     "name_to_handle_at", /* the "shocker" escape */
     "acct",
@@ -1213,6 +1297,8 @@ static const char *const denied_syscalls[] = {
     "migrate_pages",
     "move_pages", /* NUMA placement */
     "set_mempolicy",
+    "get_mempolicy",
+    "set_mempolicy_home_node",
     "io_uring_setup",
     "io_uring_enter",
     "io_uring_register", /* io_uring */
@@ -1231,8 +1317,30 @@ static const char *const denied_syscalls[] = {
 #define CLONE_NEWTIME 0x00000080
 #endif
 
-/* Refuse `syscall` when any of the namespace flags is set in its first argument. */
-static void deny_namespace_flags(scmp_filter_ctx ctx, int syscall_nr, unsigned long flags)
+/*
+ * libseccomp knows a syscall by name only if it is newer than the syscall, and
+ * Debian 12's 2.5.4 stops at Linux 6.3. A denylist must name later calls too,
+ * so those are given by number: from Linux 5.1 on, a new syscall has the same
+ * number on every architecture (alpha aside).
+ */
+static int resolve_syscall(const char *name)
+{
+    static const struct {
+        const char *name;
+        int nr;
+    } newer[] = {
+        {"open_tree_attr", 467}, /* Linux 6.15 */
+    };
+    int nr = seccomp_syscall_resolve_name(name);
+
+    for (size_t i = 0; nr == __NR_SCMP_ERROR && i < sizeof(newer) / sizeof(newer[0]); i++)
+        if (strcmp(name, newer[i].name) == 0)
+            nr = newer[i].nr;
+    return nr;
+}
+
+/* Refuse `syscall` when any bit of `flags` is set in its first argument. */
+static void deny_flags(scmp_filter_ctx ctx, int syscall_nr, unsigned long flags)
 {
     for (unsigned long bit = 1; bit != 0 && bit <= flags; bit <<= 1) {
         if (!(flags & bit))
@@ -1240,7 +1348,7 @@ static void deny_namespace_flags(scmp_filter_ctx ctx, int syscall_nr, unsigned l
         /* One rule per flag: libseccomp has "(arg & mask) == value", no "!= 0". */
         if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), syscall_nr, 1,
                              SCMP_A0(SCMP_CMP_MASKED_EQ, bit, bit)) < 0)
-            fail("seccomp: cannot add a rule for flag %#lx", bit);
+            fail("seccomp: cannot add a rule for bit %#lx", bit);
     }
 }
 
@@ -1261,7 +1369,7 @@ static void install_seccomp_filter(void)
         die("set no_new_privs");
 
     say("install seccomp filter: %zu syscalls denied, namespace flags of clone and unshare, "
-        "ioctl TIOCSTI, clone3",
+        "ioctl TIOCSTI, socket AF_VSOCK, personality flags, clone3",
         sizeof(denied_syscalls) / sizeof(denied_syscalls[0]));
     ctx = seccomp_init(SCMP_ACT_ALLOW);
     if (ctx == NULL)
@@ -1275,15 +1383,34 @@ static void install_seccomp_filter(void)
         fail("seccomp: cannot set the bad-architecture action");
 
     for (size_t i = 0; i < sizeof(denied_syscalls) / sizeof(denied_syscalls[0]); i++) {
-        int nr = seccomp_syscall_resolve_name(denied_syscalls[i]);
+        int nr = resolve_syscall(denied_syscalls[i]);
 
         if (nr == __NR_SCMP_ERROR)
             fail("seccomp: unknown syscall %s", denied_syscalls[i]);
         if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0) < 0)
             fail("seccomp: cannot add a rule for %s", denied_syscalls[i]);
     }
-    deny_namespace_flags(ctx, SCMP_SYS(unshare), CLONE_NAMESPACE_FLAGS | CLONE_NEWTIME);
-    deny_namespace_flags(ctx, SCMP_SYS(clone), CLONE_NAMESPACE_FLAGS);
+    deny_flags(ctx, SCMP_SYS(unshare), CLONE_NAMESPACE_FLAGS | CLONE_NEWTIME);
+    deny_flags(ctx, SCMP_SYS(clone), CLONE_NAMESPACE_FLAGS);
+
+    /*
+     * personality(2) flags change how the next program is loaded:
+     * ADDR_NO_RANDOMIZE turns address randomization off, READ_IMPLIES_EXEC
+     * makes readable memory executable. Keep only PER_LINUX32 and UNAME26,
+     * the values Docker allows besides 0. A rule compares an argument once,
+     * so the query personality(0xffffffff), which Docker also allows, is
+     * refused with them: a denylist cannot carve it out.
+     */
+    deny_flags(ctx, SCMP_SYS(personality), 0xffffffffUL & ~(unsigned long)(PER_LINUX32 | UNAME26));
+
+    /*
+     * A network namespace does not confine vsock: an AF_VSOCK socket made in
+     * the container reaches the hypervisor behind this machine (CID 2) just
+     * as one made on the host does.
+     */
+    if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
+                         SCMP_A0(SCMP_CMP_EQ, AF_VSOCK)) < 0)
+        fail("seccomp: cannot add a rule for socket AF_VSOCK");
 
     /*
      * clone3(2) passes its flags in a struct in memory, which a filter cannot
@@ -1310,11 +1437,36 @@ static void install_seccomp_filter(void)
     seccomp_release(ctx);
 }
 
+/*
+ * A container must not outlive runt: nobody would be left to wait for it or
+ * to clean up after it. PR_SET_PDEATHSIG asks the kernel to SIGKILL the child
+ * when runt dies, even of a SIGKILL, and the death of PID 1 ends every process
+ * of its PID namespace (prctl(2), pid_namespaces(7)). It only covers a death
+ * that comes after the call, so then check that runt is still there.
+ * getppid(2) cannot say: runt lives outside our PID namespace, so it reads 0.
+ * The pipe can: runt holds its write end open while it lives, and a pipe
+ * whose last writer is gone polls as hung up.
+ */
+static void die_with_parent(int sync_pipe[2])
+{
+    struct pollfd pfd = {.fd = sync_pipe[0], .events = POLLIN};
+
+    close(sync_pipe[1]);
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+        die("prctl PR_SET_PDEATHSIG");
+    if (poll(&pfd, 1, 0) < 0)
+        die("poll the sync pipe");
+    if (pfd.revents & POLLHUP)
+        _exit(EXIT_RUNT_FAILED); /* runt died before the prctl: nobody is waiting for us */
+}
+
 /* The child, in its new namespaces: set them up, then become the command. */
 static int child_main(void *arg)
 {
     struct container *c = arg;
 
+    in_child = true;
+    die_with_parent(c->sync_pipe);
     wait_for_parent(c->sync_pipe);
     enter_cgroup_namespace();
     make_mounts_private();
@@ -1332,15 +1484,40 @@ static int child_main(void *arg)
     exec_command(c->argv);
 }
 
+/*
+ * A command that calls ptrace(PTRACE_TRACEME) makes runt its tracer: from
+ * then on every signal it receives stops it, and waitpid(2) reports the stop
+ * to runt (ptrace(2), "Signal-delivery-stop"). runt is no debugger: it lets
+ * go and hands the signal on, as if nobody had been tracing. The SIGTRAP
+ * that execve(2) sends a tracee is meant for a tracer, so it is dropped.
+ */
+static void detach_tracee(pid_t pid, int sig)
+{
+    say("child stopped by signal %d under ptrace: detach and pass it on", sig);
+    if (sig == SIGTRAP)
+        sig = 0;
+    if (ptrace(PTRACE_DETACH, pid, NULL, (void *)(long)sig) < 0 && errno != ESRCH)
+        die("detach from %d", (int)pid);
+}
+
 /* Wait for the child; return its exit code, or 128 + signal, as a shell would. */
 static int wait_for_child(pid_t pid)
 {
     int status;
 
-    /* Forwarded signals interrupt waitpid(2) with EINTR; just wait again. */
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
+    /* Only an exit or a fatal signal ends the wait (without WUNTRACED, a stop is ptrace's). */
+    for (;;) {
+        /* Forwarded signals interrupt waitpid(2) with EINTR; just wait again. */
+        if (waitpid(pid, &status, 0) < 0) {
+            if (errno == EINTR)
+                continue;
             die("waitpid %d", (int)pid);
+        }
+        if (WIFEXITED(status) || WIFSIGNALED(status))
+            break;
+        if (WIFSTOPPED(status))
+            detach_tracee(pid, WSTOPSIG(status));
+    }
 
     if (WIFSIGNALED(status)) {
         say("child killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
@@ -1393,6 +1570,8 @@ int main(int argc, char **argv)
     if (opts.root == NULL) {
         const char *env_root = getenv("RUNT_ROOT");
 
+        if (env_root != NULL && env_root[0] == '\0')
+            fail("RUNT_ROOT: empty value (unset it, or name a directory)");
         opts.root = env_root != NULL ? env_root : DEFAULT_STATE_ROOT;
     }
     make_container_id(c.id);
@@ -1417,7 +1596,6 @@ int main(int argc, char **argv)
     say("release the child");
     if (write(c.sync_pipe[1], "x", 1) != 1)
         die("release the child");
-    close(c.sync_pipe[1]);
     /* Signals that arrived since the fork are delivered now, and forwarded. */
     block_forwarded_signals(SIG_UNBLOCK);
 

@@ -4,8 +4,8 @@
 #   scripts/run-tests.sh STAGE...         for each STAGE, suites 1..STAGE against its binary
 #   scripts/run-tests.sh --only STAGE...  for each STAGE, its own suite only
 #
-# STAGE is a number (3 or 03), "final", or "docs" (tests/docs.bats and tests/cleanup.bats:
-# the READMEs, their examples, and the cleanup command). Bats prints TAP; the last line is
+# STAGE is a number (3 or 03), "final", or "docs" (tests/docs.bats, tests/cleanup.bats and
+# tests/helpers.bats: the READMEs and their examples, the cleanup command, the leak checks). Bats prints TAP; the last line is
 # "N passed, N failed, N skipped". The exit status is non-zero on any failure.
 set -uo pipefail
 
@@ -52,8 +52,11 @@ run_suites() {
 for stage in "$@"; do
     if [ "$stage" = docs ]; then
         suites=()
-        for s in tests/docs.bats tests/cleanup.bats; do [ -f "$s" ] && suites+=("$s"); done
-        run_suites docs "${suites[@]}"
+        for s in tests/docs.bats tests/cleanup.bats tests/helpers.bats; do [ -f "$s" ] && suites+=("$s"); done
+        # helpers.bats (the leak checks) runs containers: with the last stage.
+        stages=([0-9][0-9]-*/)
+        last=${stages[${#stages[@]} - 1]%/}
+        RUNT="$repo/$last/runt" run_suites docs "${suites[@]}"
         continue
     fi
     dir=$(stage_dir "$stage")
