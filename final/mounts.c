@@ -39,7 +39,30 @@ static int open_beneath(int root_fd, const char *path, int flags, struct runt_er
     return fd;
 }
 
-/* The mount point `path` in the root, created (a directory, or a file for a file bind). */
+/* Create path (a directory, or an empty file), its parent opened beneath the root. */
+static int create_beneath(int root_fd, const char *path, bool file, struct runt_err *err)
+{
+    const char *name = strrchr(path, '/') + 1;
+    char parent_path[PATH_MAX];
+    int parent, rc;
+
+    snprintf(parent_path, sizeof(parent_path), "%.*s", (int)(name - path), path);
+    parent = open_beneath(root_fd, parent_path, O_PATH | O_DIRECTORY, err);
+    if (parent < 0)
+        return -1;
+    if (file) {
+        rc = openat(parent, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (rc >= 0)
+            rc = close(rc);
+    } else {
+        rc = mkdirat(parent, name, 0755);
+    }
+    rc = rc < 0 && errno != EEXIST ? runt_fail(err, errno, "create %s in the container", path) : 0;
+    close(parent);
+    return rc;
+}
+
+/* The mount point `path` in the root; missing components are created (mkdir -p). */
 static int open_mount_point(int root_fd, const char *path, bool file, struct runt_err *err)
 {
     char buf[PATH_MAX];
@@ -48,33 +71,14 @@ static int open_mount_point(int root_fd, const char *path, bool file, struct run
     if (fd >= 0 || err->errnum != ENOENT)
         return fd;
     snprintf(buf, sizeof(buf), "%s", path);
-    /* Create each missing component, each time resolving its parent beneath the root. */
     for (char *p = buf + 1;; p++) {
         bool last = *p == '\0';
-        char *slash;
-        int parent;
 
         if (*p != '/' && !last)
             continue;
         *p = '\0';
-        slash = strrchr(buf, '/');
-        *slash = '\0';
-        parent = open_beneath(root_fd, buf[0] ? buf : "/", O_PATH | O_DIRECTORY, err);
-        *slash = '/';
-        if (parent < 0)
+        if (create_beneath(root_fd, buf, last && file, err) < 0)
             return -1;
-        if (last && file)
-            fd = openat(parent, slash + 1, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
-        else
-            fd = mkdirat(parent, slash + 1, 0755);
-        if (fd < 0 && errno != EEXIST) {
-            runt_fail(err, errno, "create %s in the container", buf);
-            close(parent);
-            return -1;
-        }
-        if (fd > 0 && last && file)
-            close(fd);
-        close(parent);
         if (last)
             return open_beneath(root_fd, path, O_PATH, err);
         *p = '/';
@@ -113,11 +117,36 @@ static int bind_mount(const struct mount_spec *m, int target, struct runt_err *e
     return 0;
 }
 
+/* Without a user namespace: our own node, made with mknod(2). */
+static int make_node(int dev, const char *name, dev_t rdev, struct runt_err *err)
+{
+    /* fchmodat: mknod(2) applies the umask; these nodes are meant for everyone. */
+    if (mknodat(dev, name, S_IFCHR | 0666, rdev) < 0 || fchmodat(dev, name, 0666, 0) < 0)
+        return runt_fail(err, errno, "mknod /dev/%s", name);
+    return 0;
+}
+
+/* In a user namespace, where mknod(2) is refused: the host's node, bound onto an empty file. */
+static int bind_host_node(int root_fd, const char *name, struct runt_err *err)
+{
+    char path[32];
+    struct mount_spec m = {.source = path, .destination = path, .flags = MS_BIND};
+    int fd, rc;
+
+    snprintf(path, sizeof(path), "/dev/%s", name);
+    fd = open_mount_point(root_fd, path, true, err);
+    if (fd < 0)
+        return -1;
+    rc = bind_mount(&m, fd, err);
+    close(fd);
+    return rc;
+}
+
 /*
  * /dev's nodes. Without a user namespace, mknod(2) makes our own: not bind
  * mounts of the host's, whose inode a chmod inside would change. In a user
- * namespace mknod is refused, so they are binds of the host's nodes, which is
- * safe only because the container's root is nobody on the host.
+ * namespace they must be binds of the host's nodes, which is safe only
+ * because the container's root is nobody on the host and cannot chmod them.
  */
 static int populate_dev(int root_fd, bool userns, struct runt_err *err)
 {
@@ -139,47 +168,18 @@ static int populate_dev(int root_fd, bool userns, struct runt_err *err)
         {"/proc/self/fd/2", "stderr"},
         {"pts/ptmx",        "ptmx"  },
     };
-    int dev = open_beneath(root_fd, "/dev", O_PATH | O_DIRECTORY, err);
+    int dev = open_beneath(root_fd, "/dev", O_PATH | O_DIRECTORY, err), rc = 0;
 
     if (dev < 0)
         return -1;
-    for (size_t i = 0; i < ARRAY_SIZE(nodes); i++) {
-        const char *name = nodes[i].name;
-        char host[32], where[32];
-
-        if (!userns) {
-            /* fchmodat: mknod(2) applies the umask; these nodes are meant for everyone. */
-            if (mknodat(dev, name, S_IFCHR | 0666, makedev(nodes[i].major, nodes[i].minor)) < 0 ||
-                fchmodat(dev, name, 0666, 0) < 0)
-                goto fail;
-            continue;
-        }
-        int fd = openat(dev, name, O_CREAT | O_WRONLY | O_CLOEXEC, 0666);
-        struct mount_spec m = {.source = host, .destination = where, .flags = MS_BIND};
-
-        snprintf(host, sizeof(host), "/dev/%s", name);
-        snprintf(where, sizeof(where), "/dev/%s", name);
-        if (fd < 0)
-            goto fail;
-        close(fd);
-        fd = open_beneath(root_fd, where, O_PATH, err);
-        if (fd < 0 || bind_mount(&m, fd, err) < 0) {
-            if (fd >= 0)
-                close(fd);
-            close(dev);
-            return -1;
-        }
-        close(fd);
-    }
-    for (size_t i = 0; i < ARRAY_SIZE(links); i++)
+    for (size_t i = 0; i < ARRAY_SIZE(nodes) && rc == 0; i++)
+        rc = userns ? bind_host_node(root_fd, nodes[i].name, err)
+                    : make_node(dev, nodes[i].name, makedev(nodes[i].major, nodes[i].minor), err);
+    for (size_t i = 0; i < ARRAY_SIZE(links) && rc == 0; i++)
         if (symlinkat(links[i][0], dev, links[i][1]) < 0)
-            goto fail;
+            rc = runt_fail(err, errno, "symlink /dev/%s", links[i][1]);
     close(dev);
-    return 0;
-fail:
-    runt_fail(err, errno, "populate /dev");
-    close(dev);
-    return -1;
+    return rc;
 }
 
 int mount_one(int root_fd, const struct mount_spec *m, bool userns, struct runt_err *err)

@@ -189,6 +189,7 @@ static int wait_until_ready(struct container *c, struct runt_err *err)
 
 int container_create(struct container *c, struct runt_err *err)
 {
+    char cgroup[RUNT_ID_MAX + 8];
     int fds[2];
 
     if (resolve_rootfs(c, err) < 0 || choose_id(c, err) < 0)
@@ -199,15 +200,11 @@ int container_create(struct container *c, struct runt_err *err)
         return -1;
     if (c->cfg->ns[NS_USER].create && c->cfg->image != NULL && chown_dirs_for_userns(c, err) < 0)
         return -1;
-    if (c->cfg->cgroups_path == NULL) {
-        char relpath[RUNT_ID_MAX + 8];
-
-        snprintf(relpath, sizeof(relpath), "runt/%s", c->id);
-        if (cgroup_create(&c->cgroups, relpath, &c->cfg->resources, err) < 0)
-            return -1;
-    } else if (cgroup_create(&c->cgroups, c->cfg->cgroups_path, &c->cfg->resources, err) < 0) {
+    /* runt/<id>, unless an OCI config names the cgroup. */
+    snprintf(cgroup, sizeof(cgroup), "runt/%s", c->id);
+    if (cgroup_create(&c->cgroups, c->cfg->cgroups_path ? c->cfg->cgroups_path : cgroup,
+                      &c->cfg->resources, err) < 0)
         return -1;
-    }
     if (sync_pair(fds, err) < 0)
         return -1;
     c->sync_fd = fds[0];
