@@ -126,6 +126,8 @@ int parse_cap(const char *option, const char *arg, uint64_t *mask, struct runt_e
 
 int write_id_maps(pid_t pid, const struct config *cfg, struct runt_err *err);
 int idmapped_image(const char *image, pid_t pid, int *fd_out, struct runt_err *err);
+int copy_image_shifted(const char *image, const char *dst, const struct config *cfg,
+                       struct runt_err *err);
 int become_userns_root(struct runt_err *err);
 uid_t host_uid_of_root(const struct config *cfg);
 

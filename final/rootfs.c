@@ -148,6 +148,10 @@ int rootfs_open_layers(struct container *c, struct runt_err *err)
         if (c->dir_fds[i] < 0)
             return runt_fail(err, errno, "open %s", dirs[i]);
     }
+    if (c->lower_fd < 0) { /* runt made a copy there instead */
+        c->lower_fd = c->dir_fds[3];
+        return 0;
+    }
     say("attach the idmapped image on %s", c->lower);
     if (move_mount(c->lower_fd, "", c->dir_fds[3], "",
                    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)

@@ -150,13 +150,16 @@ static int release_init(struct container *c, struct runt_err *err)
     if (cfg->ns[NS_USER].create) {
         if (write_id_maps(c->pid, cfg, err) < 0)
             return -1;
-        if (cfg->image != NULL) {
-            if (idmapped_image(c->rootfs, c->pid, &c->lower_fd, err) < 0 ||
-                sync_send(c->sync_fd, SYNC_FD, c->lower_fd, err) < 0)
-                return -1;
+        /* The image, idmapped; or, where its filesystem cannot be, a copy (EINVAL). */
+        if (cfg->image != NULL && idmapped_image(c->rootfs, c->pid, &c->lower_fd, err) < 0 &&
+            (err->errnum != EINVAL || copy_image_shifted(c->rootfs, c->lower, cfg, err) < 0))
+            return -1;
+        /* The fd, or none for the copy: the init opens that itself, as it does upper. */
+        if (cfg->image != NULL && sync_send(c->sync_fd, SYNC_FD, c->lower_fd, err) < 0)
+            return -1;
+        if (c->lower_fd >= 0)
             close(c->lower_fd);
-            c->lower_fd = -1;
-        }
+        c->lower_fd = -1;
     }
     if (cgroup_join(&c->cgroups, c->pid, err) < 0)
         return -1;

@@ -352,3 +352,16 @@ in_pty() {
     [ "$status" -eq 125 ]
     [ "$output" = "runt: --userns: the host id must not be 0 (that is host root)" ]
 }
+
+@test "final: --userns: an image where idmapping is refused (ramfs) is copied, owners shifted" {
+    mkdir "$SCRATCH/ramfs"
+    run unshare -m --propagation private bash -c "mount -t ramfs ramfs '$SCRATCH/ramfs' &&
+        cp -a '$(test_rootfs)' '$SCRATCH/ramfs/img' && chmod u+s '$SCRATCH/ramfs/img/bin/busybox' &&
+        '$RUNT' run -v --userns '$SCRATCH/ramfs/img' sh -c 'stat -c \"%u %g %A\" /bin/busybox; echo x >/etc/x && echo copied-up'"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *$'\n'"0 0 -rwsr-xr-x"$'\n'* ]]
+    [[ "$output" == *copied-up* ]]
+    [[ "$output" == *"=> copy $SCRATCH/ramfs/img to $RUNT_ROOT/containers/"*"/lower, owners shifted"* ]] ||
+        skip "this kernel idmaps ramfs: the copy was not needed"
+}

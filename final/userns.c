@@ -12,10 +12,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <grp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 uid_t host_uid_of_root(const struct config *cfg)
@@ -91,6 +93,103 @@ int idmapped_image(const char *image, pid_t pid, int *fd_out, struct runt_err *e
     }
     close(userns);
     *fd_out = tree;
+    return 0;
+}
+
+/* A host id as the container sees it, shifted into the container's range by its map. */
+static unsigned int shift_id(unsigned int id, const struct id_map *map, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (id >= map[i].inside && id - map[i].inside < map[i].count)
+            return map[i].outside + (id - map[i].inside);
+    return map[0].outside + 65534; /* unmapped: nobody, as the kernel shows it */
+}
+
+/* nftw(3) passes no argument to its callback: the copy in progress, for copy_entry(). */
+static struct {
+    const struct config *cfg;
+    size_t src_len;
+    const char *dst;
+    struct runt_err *err;
+} copying;
+
+static int copy_file(const char *from, const char *to, mode_t mode, struct runt_err *err)
+{
+    int in = open(from, O_RDONLY | O_CLOEXEC), out = -1, rc = 0;
+    char buf[65536];
+    ssize_t n;
+
+    if (in >= 0)
+        out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    while (in >= 0 && out >= 0 && (n = read(in, buf, sizeof(buf))) > 0)
+        if (write(out, buf, (size_t)n) != n)
+            break;
+    if (in < 0 || out < 0 || n != 0)
+        rc = runt_fail(err, errno, "copy %s", from);
+    if (in >= 0)
+        close(in);
+    if (out >= 0)
+        close(out);
+    return rc;
+}
+
+static int copy_link(const char *from, const char *to)
+{
+    char target[PATH_MAX];
+    ssize_t n = readlink(from, target, sizeof(target) - 1);
+
+    if (n < 0)
+        return -1;
+    target[n] = '\0';
+    return symlink(target, to);
+}
+
+/* One entry of the image, copied to the same place under copying.dst, owners shifted. */
+static int copy_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    const struct config *cfg = copying.cfg;
+    uid_t uid = shift_id(st->st_uid, cfg->uid_map, cfg->n_uid_map);
+    gid_t gid = shift_id(st->st_gid, cfg->gid_map, cfg->n_gid_map);
+    char to[PATH_MAX];
+    int rc = 0;
+
+    (void)type;
+    (void)ftw;
+    if (snprintf(to, sizeof(to), "%s%s", copying.dst, path + copying.src_len) >= (int)sizeof(to))
+        return runt_fail(copying.err, ENAMETOOLONG, "copy %s", path);
+    if (S_ISDIR(st->st_mode))
+        rc = mkdir(to, 0700) < 0 && errno != EEXIST ? -1 : 0;
+    else if (S_ISREG(st->st_mode) && copy_file(path, to, st->st_mode & 0777, copying.err) < 0)
+        return -1;
+    else if (S_ISLNK(st->st_mode))
+        rc = copy_link(path, to);
+    else if (!S_ISREG(st->st_mode))
+        rc = mknod(to, st->st_mode, st->st_rdev);
+    /* chown first: it clears the setuid and setgid bits, which chmod then sets again. */
+    if (rc < 0 || lchown(to, uid, gid) < 0 ||
+        (!S_ISLNK(st->st_mode) && chmod(to, st->st_mode & 07777) < 0))
+        return runt_fail(copying.err, errno, "copy %s to %s", path, to);
+    return 0;
+}
+
+/*
+ * The fallback where the image's filesystem cannot be idmapped (tmpfs
+ * before Linux 6.3, ramfs, 9p...): a copy of the image, at dst, whose owners
+ * are shifted into the container's range. It costs time and disk for every
+ * container, in proportion to the image; the idmapped mount costs neither.
+ */
+int copy_image_shifted(const char *image, const char *dst, const struct config *cfg,
+                       struct runt_err *err)
+{
+    say("copy %s to %s, owners shifted (its filesystem cannot be idmapped)", image, dst);
+    copying.cfg = cfg;
+    copying.src_len = strlen(image);
+    copying.dst = dst;
+    copying.err = err;
+    err->msg[0] = '\0';
+    /* Parents before children (no FTW_DEPTH), symlinks as links, one filesystem. */
+    if (nftw(image, copy_entry, 16, FTW_PHYS | FTW_MOUNT) != 0)
+        return err->msg[0] != '\0' ? -1 : runt_fail(err, errno, "copy %s", image);
     return 0;
 }
 
