@@ -54,6 +54,15 @@ static const char *const default_readonly[] = {
     "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
 };
 
+const struct dev_node dev_nodes[N_DEV_NODES] = {
+    {"null",    1, 3},
+    {"zero",    1, 5},
+    {"full",    1, 7},
+    {"random",  1, 8},
+    {"urandom", 1, 9},
+    {"tty",     5, 0},
+};
+
 /* What every container has mounted, in this order (/dev before what goes under it). */
 static const struct mount_spec default_mounts[] = {
     {"proc",   "/proc",    "proc",   NULL,                                  MS_NOSUID | MS_NODEV | MS_NOEXEC            },

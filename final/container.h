@@ -125,6 +125,7 @@ int parse_cap(const char *option, const char *arg, uint64_t *mask, struct runt_e
 /* ---- userns.c ---- */
 
 int write_id_maps(pid_t pid, const struct config *cfg, struct runt_err *err);
+int refuse_mapped_host_nodes(const struct config *cfg, struct runt_err *err);
 int idmapped_image(const char *image, pid_t pid, int *fd_out, struct runt_err *err);
 int copy_image_shifted(const char *image, const char *dst, const struct config *cfg,
                        struct runt_err *err);

@@ -14,9 +14,6 @@
 #include <getopt.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 struct exec_options {

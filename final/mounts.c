@@ -150,17 +150,6 @@ static int bind_host_node(int root_fd, const char *name, struct runt_err *err)
  */
 static int populate_dev(int root_fd, bool userns, struct runt_err *err)
 {
-    static const struct {
-        const char *name;
-        unsigned int major, minor;
-    } nodes[] = {
-        {"null",    1, 3},
-        {"zero",    1, 5},
-        {"full",    1, 7},
-        {"random",  1, 8},
-        {"urandom", 1, 9},
-        {"tty",     5, 0},
-    };
     static const char *const links[][2] = {
         {"/proc/self/fd",   "fd"    },
         {"/proc/self/fd/0", "stdin" },
@@ -172,9 +161,10 @@ static int populate_dev(int root_fd, bool userns, struct runt_err *err)
 
     if (dev < 0)
         return -1;
-    for (size_t i = 0; i < ARRAY_SIZE(nodes) && rc == 0; i++)
-        rc = userns ? bind_host_node(root_fd, nodes[i].name, err)
-                    : make_node(dev, nodes[i].name, makedev(nodes[i].major, nodes[i].minor), err);
+    for (size_t i = 0; i < N_DEV_NODES && rc == 0; i++)
+        rc = userns ? bind_host_node(root_fd, dev_nodes[i].name, err)
+                    : make_node(dev, dev_nodes[i].name,
+                                makedev(dev_nodes[i].major, dev_nodes[i].minor), err);
     for (size_t i = 0; i < ARRAY_SIZE(links) && rc == 0; i++)
         if (symlinkat(links[i][0], dev, links[i][1]) < 0)
             rc = runt_fail(err, errno, "symlink /dev/%s", links[i][1]);

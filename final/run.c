@@ -197,6 +197,8 @@ int container_create(struct container *c, struct runt_err *err)
 
     if (resolve_rootfs(c, err) < 0 || choose_id(c, err) < 0)
         return -1;
+    if (c->cfg->ns[NS_USER].create && refuse_mapped_host_nodes(c->cfg, err) < 0)
+        return -1;
     say("container %s", c->id);
     c->created = (long long)time(NULL);
     if (rootfs_prepare_dirs(c, err) < 0 || make_exec_fifo(c, err) < 0)

@@ -159,6 +159,14 @@ struct config {
     bool kill_with_parent; /* runt run: PR_SET_PDEATHSIG; an OCI create: no */
 };
 
+/* The device nodes every container's /dev holds (major, minor as in devices.txt). */
+struct dev_node {
+    const char *name;
+    unsigned int major, minor;
+};
+#define N_DEV_NODES 6
+extern const struct dev_node dev_nodes[N_DEV_NODES];
+
 /* Docker's defaults: capabilities, masked paths, the mounts of a container. */
 void config_init_defaults(struct config *cfg);
 int config_add_env(struct process_config *p, const char *kv, struct runt_err *err);

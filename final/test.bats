@@ -365,3 +365,16 @@ in_pty() {
     [[ "$output" == *"=> copy $SCRATCH/ramfs/img to $RUNT_ROOT/containers/"*"/lower, owners shifted"* ]] ||
         skip "this kernel idmaps ramfs: the copy was not needed"
 }
+
+@test "final: --userns refuses to bind a host device node that the container's ids own" {
+    # A host /dev/null owned by 100000 (seen once on this machine, made by some other
+    # runtime) would be the container root's to chmod. Faked in a private mount namespace.
+    touch "$SCRATCH/fake-null"
+    chown 100000:100000 "$SCRATCH/fake-null"
+    run unshare -m --propagation private bash -c "mount --bind '$SCRATCH/fake-null' /dev/null &&
+        '$RUNT' run --userns '$(test_rootfs)' true"
+    [ "$status" -eq 125 ]
+    [ "$output" = "runt: --userns: the host's /dev/null belongs to 100000:100000, which the container maps: it could change it (chown it back to root)" ]
+    [ ! -e "$RUNT_ROOT" ]
+    [ "$(stat -c %u /dev/null)" = 0 ]
+}

@@ -52,6 +52,40 @@ static int write_map(pid_t pid, const char *file, const struct id_map *map, size
     return 0;
 }
 
+static bool id_is_mapped(unsigned int id, const struct id_map *map, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (id >= map[i].outside && id - map[i].outside < map[i].count)
+            return true;
+    return false;
+}
+
+/*
+ * In a user namespace /dev's nodes are binds of the host's: the same inodes.
+ * That is safe while their owners are not mapped into the namespace, so the
+ * container's root cannot chmod or chown them. One that something else
+ * chowned to the container's range (seen here: host /dev/null owned by
+ * 100000) would let the container change the host's node: refused.
+ */
+int refuse_mapped_host_nodes(const struct config *cfg, struct runt_err *err)
+{
+    for (size_t i = 0; i < N_DEV_NODES; i++) {
+        char path[32];
+        struct stat st;
+
+        snprintf(path, sizeof(path), "/dev/%s", dev_nodes[i].name);
+        if (stat(path, &st) < 0)
+            return runt_fail(err, errno, "--userns: %s", path);
+        if (id_is_mapped(st.st_uid, cfg->uid_map, cfg->n_uid_map) ||
+            id_is_mapped(st.st_gid, cfg->gid_map, cfg->n_gid_map))
+            return runt_fail(err, 0,
+                             "--userns: the host's %s belongs to %u:%u, which the container "
+                             "maps: it could change it (chown it back to root)",
+                             path, (unsigned)st.st_uid, (unsigned)st.st_gid);
+    }
+    return 0;
+}
+
 /* runt (host root) writes the init's maps; only then does the init become its root. */
 int write_id_maps(pid_t pid, const struct config *cfg, struct runt_err *err)
 {
