@@ -24,6 +24,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -94,11 +95,22 @@ static int make_exec_fifo(struct container *c, struct runt_err *err)
     return 0;
 }
 
-/* --userns: upper and work belong to the container's root, which copy-up runs as. */
-static int chown_dirs_for_userns(struct container *c, struct runt_err *err)
+/*
+ * --userns: upper and work belong to the container's root, which copy-up runs
+ * as. overlayfs in a user namespace keeps whiteouts and opaque directories in
+ * user.* xattrs (userxattr), so the upper layer's filesystem must take them:
+ * tmpfs does only from Linux 6.6. Without them a deleted directory comes back.
+ */
+static int prepare_dirs_for_userns(struct container *c, struct runt_err *err)
 {
     uid_t owner = host_uid_of_root(c->cfg);
 
+    if (setxattr(c->upper, "user.runt.probe", "1", 1, 0) < 0)
+        return runt_fail(err, errno == ENOTSUP ? 0 : errno,
+                         "--userns: %s cannot hold user.* xattrs, which overlayfs needs in a user "
+                         "namespace (tmpfs before Linux 6.6): use --root on another filesystem",
+                         c->cfg->state_root);
+    removexattr(c->upper, "user.runt.probe");
     if (chown(c->upper, owner, owner) < 0 || chown(c->work, owner, owner) < 0)
         return runt_fail(err, errno, "chown the overlay's directories in %s", c->dir);
     return 0;
@@ -203,7 +215,7 @@ int container_create(struct container *c, struct runt_err *err)
     c->created = (long long)time(NULL);
     if (rootfs_prepare_dirs(c, err) < 0 || make_exec_fifo(c, err) < 0)
         return -1;
-    if (c->cfg->ns[NS_USER].create && c->cfg->image != NULL && chown_dirs_for_userns(c, err) < 0)
+    if (c->cfg->ns[NS_USER].create && c->cfg->image != NULL && prepare_dirs_for_userns(c, err) < 0)
         return -1;
     /* runt/<id>, unless an OCI config names the cgroup. */
     snprintf(cgroup, sizeof(cgroup), "runt/%s", c->id);
