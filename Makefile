@@ -44,6 +44,9 @@ help:
 	@echo "sudo make test-v2    run every stage's suites in a cgroup v2 VM (qemu)"
 	@echo "sudo make fresh-machine-test   make test and make run in a bare Debian 12 (debootstrap)"
 	@echo "make diff-N          the lesson of stage N: diff -u of runt.c against stage N-1"
+	@echo "make exercise-N      work/NN-name/runt.c: stage N with its lesson's functions to write (FORCE=1 starts over)"
+	@echo "sudo make check-N    build your work/NN-name/runt.c, run suites 1..N on it: which claims hold (FILTER=regex)"
+	@echo "make solution-N      diff -u of your work/NN-name/runt.c against the reference"
 	@echo "make image           build the busybox root filesystem in images/busybox"
 	@echo "sudo make cleanup    remove runt's leftovers (containers, cgroups, mounts, state) after a broken exercise"
 	@echo "make format | lint | clean"
@@ -120,6 +123,19 @@ lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
 	  --suppress=missingIncludeSystem --inline-suppr -D_GNU_SOURCE $(wildcard */runt.c) $(FINAL_SRCS) $(wildcard tests/*.c)
 	shellcheck -x scripts/*.sh tests/helpers.bash .ci/run
+
+# The exercises (scripts/exercise.sh): the learner's copy of stage N, in work/NN-name/
+# (git-ignored; WORK=DIR puts it elsewhere), with the bodies of the lesson's functions to
+# write. WORK, FORCE and FILTER reach the script from make's command line or environment.
+exercise-%:
+	@bash scripts/exercise.sh blank $*
+
+check-%: image $(TESTPROGS)
+	@CC='$(CC)' CFLAGS='$(CFLAGS)' LDLIBS='$(LDLIBS_$(call stage_dir,$*))' \
+	 bash scripts/exercise.sh check $*
+
+solution-%:
+	@bash scripts/exercise.sh solution $*
 
 # After a broken exercise: runt's own processes, cgroups, mounts and state, nothing else.
 cleanup:

@@ -223,6 +223,7 @@ static void forward_signal(int sig)
     errno = saved_errno;
 }
 
+/* lesson 01: install_signal_forwarding; make exercise-1 blanks its body */
 static void install_signal_forwarding(void)
 {
     struct sigaction sa = {.sa_handler = forward_signal};
@@ -232,6 +233,7 @@ static void install_signal_forwarding(void)
         if (sigaction(forwarded_signals[i], &sa, NULL) < 0)
             die("sigaction");
 }
+/* end of lesson 01: install_signal_forwarding */
 
 /* Block (or unblock) the forwarded signals, so that none arrives between fork and child_pid. */
 static void block_forwarded_signals(int how)
@@ -284,6 +286,7 @@ static void close_extra_fds(void)
 }
 
 /* In the child: become the command. Returns only through _exit. */
+/* lesson 01: exec_command; make exercise-1 blanks its body */
 static noreturn void exec_command(char **argv)
 {
     /*
@@ -300,6 +303,7 @@ static noreturn void exec_command(char **argv)
     /* _exit, not exit: the child must not flush stdio buffers it shares with runt. */
     _exit(errno == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC);
 }
+/* end of lesson 01: exec_command */
 
 /* Fill id with random hex digits: the container's name, and its default hostname. */
 static void make_container_id(char *id)
@@ -317,24 +321,28 @@ static void make_container_id(char *id)
  * (systemd's default) mounts made in it would still reach the host. Marking
  * the whole tree private first cuts that link, in this namespace only.
  */
+/* lesson 02: make_mounts_private; make exercise-2 blanks its body */
 static void make_mounts_private(void)
 {
     say("make / private (MS_REC|MS_PRIVATE)");
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
         die("make / private");
 }
+/* end of lesson 02: make_mounts_private */
 
 /*
  * ps and friends read /proc, which shows the PID namespace of the procfs
  * instance. Mounting a new one over /proc, in our private mount namespace,
  * shows only the container's processes and leaves the host's /proc alone.
  */
+/* lesson 02: mount_proc; make exercise-2 blanks its body */
 static void mount_proc(void)
 {
     say("mount proc on /proc");
     if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
         die("mount proc on /proc");
 }
+/* end of lesson 02: mount_proc */
 
 static void set_hostname(const char *name)
 {
@@ -377,6 +385,7 @@ static void bring_up_loopback(void)
  * The pipe can: runt holds its write end open while it lives, and a pipe
  * whose last writer is gone polls as hung up.
  */
+/* lesson 02: die_with_parent; make exercise-2 blanks its body */
 static void die_with_parent(int sync_pipe[2])
 {
     struct pollfd pfd = {.fd = sync_pipe[0], .events = POLLIN};
@@ -389,6 +398,7 @@ static void die_with_parent(int sync_pipe[2])
     if (pfd.revents & POLLHUP)
         _exit(EXIT_RUNT_FAILED); /* runt died before the prctl: nobody is waiting for us */
 }
+/* end of lesson 02: die_with_parent */
 
 /* The child, in its new namespaces: set them up, then become the command. */
 static int child_main(void *arg)
@@ -421,6 +431,7 @@ static void detach_tracee(pid_t pid, int sig)
 }
 
 /* Wait for the child; return its exit code, or 128 + signal, as a shell would. */
+/* lesson 01: wait_for_child; make exercise-1 blanks its body */
 static int wait_for_child(pid_t pid)
 {
     int status;
@@ -446,12 +457,14 @@ static int wait_for_child(pid_t pid)
     say("child exited with %d", WEXITSTATUS(status));
     return WEXITSTATUS(status);
 }
+/* end of lesson 01: wait_for_child */
 
 /*
  * clone(2) creates the child directly inside the new namespaces. (unshare(2)
  * would move the caller instead; for CLONE_NEWPID only the caller's future
  * children enter the new PID namespace, so a fork would still follow.)
  */
+/* lesson 02: spawn_container; make exercise-2 blanks its body */
 static pid_t spawn_container(struct container *c)
 {
     const int flags = CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET;
@@ -470,6 +483,7 @@ static pid_t spawn_container(struct container *c)
     free(stack);
     return pid;
 }
+/* end of lesson 02: spawn_container */
 
 int main(int argc, char **argv)
 {

@@ -89,7 +89,7 @@ teardown() {
 @test "03: /dev/pts is a new devpts instance and /dev/ptmx points into it" {
     run runt_run -- sh -c 'readlink /dev/ptmx; grep " /dev/pts " /proc/mounts'
     [ "${lines[0]}" = "pts/ptmx" ]
-    [[ "${lines[1]}" == "devpts /dev/pts devpts "*"ptmxmode=666"* ]]
+    [[ "${lines[1]}" == "devpts /dev/pts devpts "*"gid=5,mode=620,ptmxmode=666"* ]]
     run runt_run -- sh -c 'ls /dev/pts'
     [ "$output" = "ptmx" ]
 }

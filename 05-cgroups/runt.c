@@ -362,6 +362,7 @@ static void forward_signal(int sig)
     errno = saved_errno;
 }
 
+/* lesson 01: install_signal_forwarding; make exercise-1 blanks its body */
 static void install_signal_forwarding(void)
 {
     struct sigaction sa = {.sa_handler = forward_signal};
@@ -371,6 +372,7 @@ static void install_signal_forwarding(void)
         if (sigaction(forwarded_signals[i], &sa, NULL) < 0)
             die("sigaction");
 }
+/* end of lesson 01: install_signal_forwarding */
 
 /* Block (or unblock) the forwarded signals, so that none arrives between fork and child_pid. */
 static void block_forwarded_signals(int how)
@@ -423,6 +425,7 @@ static void close_extra_fds(void)
 }
 
 /* In the child: become the command. Returns only through _exit. */
+/* lesson 01: exec_command; make exercise-1 blanks its body */
 static noreturn void exec_command(char **argv)
 {
     /*
@@ -441,6 +444,7 @@ static noreturn void exec_command(char **argv)
     /* _exit, not exit: the child must not flush stdio buffers it shares with runt. */
     _exit(errno == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC);
 }
+/* end of lesson 01: exec_command */
 
 /* Fill id with random hex digits: the container's name, and its default hostname. */
 static void make_container_id(char *id)
@@ -465,18 +469,21 @@ static void ensure_dir(const char *path, mode_t mode)
  * (systemd's default) mounts made in it would still reach the host. Marking
  * the whole tree private first cuts that link, in this namespace only.
  */
+/* lesson 02: make_mounts_private; make exercise-2 blanks its body */
 static void make_mounts_private(void)
 {
     say("make / private (MS_REC|MS_PRIVATE)");
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
         die("make / private");
 }
+/* end of lesson 02: make_mounts_private */
 
 /*
  * ps and friends read /proc, which shows the PID namespace of the procfs
  * instance. Mounting a new one over /proc, in our private mount namespace,
  * shows only the container's processes and leaves the host's /proc alone.
  */
+/* lesson 02: mount_proc; make exercise-2 blanks its body */
 static void mount_proc(void)
 {
     say("mount proc on /proc");
@@ -484,6 +491,7 @@ static void mount_proc(void)
     if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
         die("mount proc on /proc");
 }
+/* end of lesson 02: mount_proc */
 
 static void set_hostname(const char *name)
 {
@@ -549,6 +557,7 @@ static void resolve_rootfs(const char *path, char *resolved)
  * it changes what / is for the mount namespace. Then the old root is
  * unmounted: nothing of the host is left to walk back up to.
  */
+/* lesson 03: pivot_into; make exercise-3 blanks its body */
 static void pivot_into(const char *rootfs)
 {
     char old_root[] = ".oldroot-XXXXXX";
@@ -577,6 +586,7 @@ static void pivot_into(const char *rootfs)
     if (rmdir(old_root) < 0)
         die("rmdir %s", old_root);
 }
+/* end of lesson 03: pivot_into */
 
 /* /sys read-only: a container has no business reconfiguring the host's devices. */
 static void mount_sys(void)
@@ -593,6 +603,7 @@ static void mount_sys(void)
  * node is the host's very inode, so `chmod 600 /dev/null` in the container
  * would change the host's /dev/null.
  */
+/* lesson 03: populate_dev; make exercise-3 blanks its body */
 static void populate_dev(void)
 {
     static const struct {
@@ -629,11 +640,15 @@ static void populate_dev(void)
         if (symlink(links[i][0], links[i][1]) < 0)
             die("symlink %s", links[i][1]);
 
-    /* A devpts instance of our own: the container's ptys are not the host's. */
+    /*
+     * A devpts instance of our own: the container's ptys are not the host's.
+     * Its ptys belong to group 5, tty on most systems, as Docker's do: the
+     * group that write(1) and wall(1) use to reach a terminal.
+     */
     say("mount devpts on /dev/pts");
     ensure_dir("/dev/pts", 0755);
     if (mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
-              "newinstance,ptmxmode=0666,mode=0620") < 0)
+              "newinstance,ptmxmode=0666,mode=0620,gid=5") < 0)
         die("mount devpts on /dev/pts");
 
     say("mount tmpfs on /dev/shm");
@@ -641,6 +656,7 @@ static void populate_dev(void)
     if (mount("shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777") < 0)
         die("mount tmpfs on /dev/shm");
 }
+/* end of lesson 03: populate_dev */
 
 /* mkdir -p: create path and any missing parents. */
 static void make_dirs(const char *path, mode_t mode)
@@ -696,6 +712,7 @@ static void remove_container_dir(void)
 }
 
 /* Create <root>/containers/<id>/{upper,work,merged}; register its removal. */
+/* lesson 04: prepare_container_dir; make exercise-4 blanks its body */
 static void prepare_container_dir(struct container *c, const char *root)
 {
     char containers[PATH_MAX];
@@ -721,6 +738,7 @@ static void prepare_container_dir(struct container *c, const char *root)
     ensure_dir(c->work, 0700);
     ensure_dir(c->merged, 0755);
 }
+/* end of lesson 04: prepare_container_dir */
 
 /*
  * cgroup v2 mounts one hierarchy at /sys/fs/cgroup (unified). v1 mounts a
@@ -808,6 +826,7 @@ static void kill_cgroup(const char *dir)
  * them. rmdir(2) fails with EBUSY until a cgroup is empty, and a killed child
  * of ours stays in it until it is reaped: reap it here if main() did not.
  */
+/* lesson 05: remove_cgroups; make exercise-5 blanks its body */
 static void remove_cgroups(void)
 {
     for (size_t i = 0; i < cgroups.count; i++) {
@@ -829,6 +848,7 @@ static void remove_cgroups(void)
     }
     cgroups.count = 0;
 }
+/* end of lesson 05: remove_cgroups */
 
 /*
  * cgroup v2's "no internal processes" rule: a cgroup that hands controllers
@@ -863,6 +883,7 @@ static void enable_v2_controllers(const char *dir)
 }
 
 /* Create runt/<id> (once on v2, under each controller on v1) and write the limits into it. */
+/* lesson 05: create_cgroups; make exercise-5 blanks its body */
 static void create_cgroups(const char *id, const struct options *opts)
 {
     enum cgroup_mode mode = detect_cgroup_mode();
@@ -924,8 +945,10 @@ static void create_cgroups(const char *id, const struct options *opts)
         write_cgroup_file(cpu, "cpu.cfs_quota_us", value);
     }
 }
+/* end of lesson 05: create_cgroups */
 
 /* Move the child into the container's cgroups, before it may run the command. */
+/* lesson 05: join_cgroups; make exercise-5 blanks its body */
 static void join_cgroups(pid_t pid)
 {
     char value[32];
@@ -934,6 +957,7 @@ static void join_cgroups(pid_t pid)
     for (size_t i = 0; i < cgroups.count; i++)
         write_cgroup_file(cgroups.dirs[i], "cgroup.procs", value);
 }
+/* end of lesson 05: join_cgroups */
 
 /* Read the value of "key value" in a cgroup file such as memory.events; -1 if absent. */
 static long long read_cgroup_key(const char *dir, const char *file, const char *key)
@@ -999,6 +1023,7 @@ static const char *overlay_failure_hint(const struct container *c)
  * container's own mount namespace, so the host never sees it, and it goes
  * away by itself when the last process of the container exits.
  */
+/* lesson 04: mount_overlay; make exercise-4 blanks its body */
 static void mount_overlay(const struct container *c)
 {
     char opts[PATH_MAX * 3];
@@ -1014,6 +1039,7 @@ static void mount_overlay(const struct container *c)
              overlay_failure_hint(c));
     }
 }
+/* end of lesson 04: mount_overlay */
 
 /*
  * Block until the parent has put us into our cgroup: from then on every page
@@ -1050,6 +1076,7 @@ static void enter_cgroup_namespace(void)
  * The pipe can: runt holds its write end open while it lives, and a pipe
  * whose last writer is gone polls as hung up.
  */
+/* lesson 02: die_with_parent; make exercise-2 blanks its body */
 static void die_with_parent(int sync_pipe[2])
 {
     struct pollfd pfd = {.fd = sync_pipe[0], .events = POLLIN};
@@ -1062,6 +1089,7 @@ static void die_with_parent(int sync_pipe[2])
     if (pfd.revents & POLLHUP)
         _exit(EXIT_RUNT_FAILED); /* runt died before the prctl: nobody is waiting for us */
 }
+/* end of lesson 02: die_with_parent */
 
 /* The child, in its new namespaces: set them up, then become the command. */
 static int child_main(void *arg)
@@ -1100,6 +1128,7 @@ static void detach_tracee(pid_t pid, int sig)
 }
 
 /* Wait for the child; return its exit code, or 128 + signal, as a shell would. */
+/* lesson 01: wait_for_child; make exercise-1 blanks its body */
 static int wait_for_child(pid_t pid)
 {
     int status;
@@ -1125,12 +1154,14 @@ static int wait_for_child(pid_t pid)
     say("child exited with %d", WEXITSTATUS(status));
     return WEXITSTATUS(status);
 }
+/* end of lesson 01: wait_for_child */
 
 /*
  * clone(2) creates the child directly inside the new namespaces. (unshare(2)
  * would move the caller instead; for CLONE_NEWPID only the caller's future
  * children enter the new PID namespace, so a fork would still follow.)
  */
+/* lesson 02: spawn_container; make exercise-2 blanks its body */
 static pid_t spawn_container(struct container *c)
 {
     const int flags = CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET;
@@ -1149,6 +1180,7 @@ static pid_t spawn_container(struct container *c)
     free(stack);
     return pid;
 }
+/* end of lesson 02: spawn_container */
 
 int main(int argc, char **argv)
 {

@@ -255,6 +255,7 @@ child_of() {
 
 # refuses_empty MESSAGE RUNT-ARGS...: "$RUNT" RUNT-ARGS must fail before it creates
 # anything, with MESSAGE as its one line of output and exit status 125.
+# shellcheck disable=SC2154 # bats' run sets status and output
 refuses_empty() {
     local message=$1
     shift
