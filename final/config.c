@@ -63,15 +63,19 @@ const struct dev_node dev_nodes[N_DEV_NODES] = {
     {"tty",     5, 0},
 };
 
-/* What every container has mounted, in this order (/dev before what goes under it). */
+/*
+ * What every container has mounted, in this order (/dev before what goes
+ * under it). The devpts is an instance of our own (newinstance): the
+ * container's ptys are not the host's; they belong to group 5 (tty), as
+ * under Docker and runc.
+ */
+#define DEVPTS_OPTIONS "newinstance,ptmxmode=0666,mode=0620,gid=5"
 static const struct mount_spec default_mounts[] = {
-    {"proc",   "/proc",    "proc",   NULL,                                        MS_NOSUID | MS_NODEV | MS_NOEXEC            },
-    {"sysfs",  "/sys",     "sysfs",  NULL,                                        MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC},
-    {"tmpfs",  "/dev",     "tmpfs",  "mode=755,size=64k",                         MS_NOSUID | MS_NOEXEC                       },
- /* A devpts instance of our own: the container's ptys are not the host's. */
-    {"devpts", "/dev/pts", "devpts", "newinstance,ptmxmode=0666,mode=0620,gid=5",
-     MS_NOSUID | MS_NOEXEC                                                                                                    },
-    {"shm",    "/dev/shm", "tmpfs",  "mode=1777",                                 MS_NOSUID | MS_NODEV | MS_NOEXEC            },
+    {"proc",   "/proc",    "proc",   NULL,                MS_NOSUID | MS_NODEV | MS_NOEXEC            },
+    {"sysfs",  "/sys",     "sysfs",  NULL,                MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC},
+    {"tmpfs",  "/dev",     "tmpfs",  "mode=755,size=64k", MS_NOSUID | MS_NOEXEC                       },
+    {"devpts", "/dev/pts", "devpts", DEVPTS_OPTIONS,      MS_NOSUID | MS_NOEXEC                       },
+    {"shm",    "/dev/shm", "tmpfs",  "mode=1777",         MS_NOSUID | MS_NODEV | MS_NOEXEC            },
 };
 
 void config_init_defaults(struct config *cfg)
