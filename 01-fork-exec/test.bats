@@ -56,6 +56,7 @@ teardown() { runt_teardown; }
 }
 
 @test "01: the environment is inherited" {
+    skip_from 99 "final starts from a clean environment (PATH, HOSTNAME, HOME), as docker does"
     RUNT_TEST_VAR='a b=c' run runt_run -- sh -c 'echo "$RUNT_TEST_VAR"'
     [ "$status" -eq 0 ]
     [ "$output" = "a b=c" ]

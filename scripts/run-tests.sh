@@ -92,7 +92,12 @@ for stage in "$@"; do
         n=$((10#${s:0:2}))
         if [ "$only" = 1 ]; then [ "$n" = "$num" ] && suites+=("$s"); else [ "$n" -le "$num" ] && suites+=("$s"); fi
     done
-    [ "$dir" = final ] && [ -f final/test.bats ] && suites+=(final/test.bats)
+    # final/ adds its own suites: test.bats, and the others (oci, podman...) after it.
+    if [ "$dir" = final ]; then
+        for s in final/test.bats final/*.bats; do
+            [ -f "$s" ] && [[ " ${suites[*]} " != *" $s "* ]] && suites+=("$s")
+        done
+    fi
 
     RUNT=$runt RUNT_STAGE=$num run_suites "stage $dir" "${suites[@]}"
 done

@@ -13,11 +13,11 @@ echo "# === here: $(uname -r), cgroup $(stat -fc %T /sys/fs/cgroup)"
 bash "$repo/scripts/run-tests.sh" "$@" docs | tee -a "$log"
 [ "${PIPESTATUS[0]}" = 0 ] || status=1
 
-# Under TCG a test costs seconds, so the VM runs the stages from 05 on: each runs the
-# suites of all earlier stages too, so every suite is checked on cgroup v2.
+# Under TCG a test costs seconds, so the VM runs the stages from 05 on, and final: each
+# runs the suites of all earlier stages too, so every suite is checked on cgroup v2.
 # RUNT_VM_STAGES picks others ("make test-v2" runs them all); RUNT_SKIP_VM=1 skips it.
 # A machine that is cgroup v2 already (most learners' VMs) needs no VM for that.
-vm_stages=${RUNT_VM_STAGES:-$(for s in "$@"; do [ "$s" -ge 5 ] 2>/dev/null && echo "$s"; done)}
+vm_stages=${RUNT_VM_STAGES:-$(for s in "$@"; do { [ "$s" = final ] || [ "$s" -ge 5 ]; } 2>/dev/null && echo "$s"; done)}
 if [ -n "${RUNT_SKIP_VM:-}" ]; then
     echo "# cgroup v2 VM skipped: RUNT_SKIP_VM is set"
 elif [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] && [ -z "${RUNT_VM_STAGES:-}" ]; then

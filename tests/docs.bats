@@ -188,6 +188,14 @@ check_run_it() {
 @test "docs: the examples of stage 06 print what its chapter shows" { check_run_it 06; }
 @test "docs: the examples of stage 07 print what its chapter shows" { check_run_it 07; }
 
+@test "docs: the examples of final print what its chapter shows" {
+    [ "$(id -u)" = 0 ] || skip "the examples need root: run with sudo"
+    [ -x "$REPO_ROOT/final/runt" ] || { echo "final/runt is not built (run make)"; return 1; }
+    run bash "$REPO_ROOT/scripts/check-readme.sh" "$REPO_ROOT/final/README.md"
+    echo "$output"
+    [ "$status" = 0 ]
+}
+
 @test "docs: the AppArmor example of stage 07 prints what its chapter shows" {
     [ "$(id -u)" = 0 ] || skip "the examples need root: run with sudo"
     [ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" = Y ] ||
