@@ -56,6 +56,16 @@ tests/bin/%: tests/%.c
 	@mkdir -p tests/bin
 	$(CC) $(CFLAGS) -static -o $@ $<
 
+# Two host-side helpers of final/seccomp.bats link libseccomp, so they are not static:
+# seccomp-run loads final's filter and execs a command, seccomp-dump reads a process's filters.
+tests/bin/seccomp-run: tests/seccomp-run.c final/seccomp.c final/error.c final/seccomp.h final/runt.h
+	@mkdir -p tests/bin
+	$(CC) $(CFLAGS) -o $@ tests/seccomp-run.c final/seccomp.c final/error.c -lseccomp -lcap
+
+tests/bin/seccomp-dump: tests/seccomp-dump.c
+	@mkdir -p tests/bin
+	$(CC) $(CFLAGS) -o $@ $< -lseccomp
+
 setup:
 	@bash scripts/setup.sh
 
