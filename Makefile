@@ -121,7 +121,7 @@ lint:
 	 done
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
 	  --suppress=missingIncludeSystem --inline-suppr -D_GNU_SOURCE $(wildcard */runt.c) $(FINAL_SRCS) $(wildcard tests/*.c)
-	shellcheck -x scripts/*.sh tests/helpers.bash .ci/run
+	shellcheck -x scripts/*.sh tests/*.sh tests/helpers.bash .ci/run
 
 # After a broken exercise: runt's own processes, cgroups, mounts and state, nothing else.
 cleanup:

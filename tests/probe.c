@@ -5,8 +5,11 @@
  *   deny mount EPERM         refused: a filter, or a missing capability
  *   allow getppid OK         the call succeeded
  * One line per probe, "<deny|allow> <name> <OK|ERRNO_NAME>". With NAMEs, only
- * those probes run, in that order. The exit status is 0 even when a result is
- * surprising (the stage 07 suite judges the lines); an unknown NAME exits 2.
+ * those probes run, in that order. Without, every probe runs except the
+ * "named only" ones: calls that stage 07's denylist lets through and final's
+ * allowlist refuses (final/seccomp.bats names them). The exit status is 0
+ * even when a result is surprising (the suites judge the lines); an unknown
+ * NAME exits 2.
  *
  * Every deny probe passes arguments that the kernel must reject with an
  * ordinary error (EFAULT, EINVAL, EBADF, ESRCH...) even for a process with
@@ -28,7 +31,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/personality.h>
 #include <sys/ptrace.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -47,6 +52,39 @@
 #endif
 #ifndef SYS_clone3
 #define SYS_clone3 435
+#endif
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#ifndef SYS_move_mount
+#define SYS_move_mount 429
+#endif
+#ifndef SYS_fsopen
+#define SYS_fsopen 430
+#endif
+#ifndef SYS_fsconfig
+#define SYS_fsconfig 431
+#endif
+#ifndef SYS_fsmount
+#define SYS_fsmount 432
+#endif
+#ifndef SYS_fspick
+#define SYS_fspick 433
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
+#ifndef SYS_process_madvise
+#define SYS_process_madvise 440
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#ifndef SYS_set_mempolicy_home_node
+#define SYS_set_mempolicy_home_node 450
+#endif
+#ifndef SYS_listmount
+#define SYS_listmount 458
 #endif
 
 /* An address the kernel can never read from or write to: copies from it fail with EFAULT. */
@@ -347,6 +385,134 @@ static long probe_io_uring_register(void)
     return syscall(SYS_io_uring_register, 0x3fffffff, 0xffffU, NULL, 0U);
 }
 
+/* ---- deny, named only: calls that stage 07 lets through ---- */
+
+/* kcmp(2): no process has pid -1: ESRCH, before the type (1000, no KCMP_*) is looked at. */
+static long probe_kcmp(void)
+{
+    return syscall(SYS_kcmp, -1, -1, 1000, 0UL, 0UL);
+}
+
+/* pidfd_getfd(2): flags must be 0: EINVAL, before the pidfd (-1) is looked at. */
+static long probe_pidfd_getfd(void)
+{
+    return syscall(SYS_pidfd_getfd, -1, 0, 1U);
+}
+
+/* process_madvise(2): flags must be 0: EINVAL, before the pidfd (-1) is looked at. */
+static long probe_process_madvise(void)
+{
+    return syscall(SYS_process_madvise, -1, NULL, 0UL, 0, 1U);
+}
+
+/*
+ * socket(2) with a type flag that does not exist: EINVAL, before the family
+ * is looked at, so no socket is made. The families: vsock, which a network
+ * namespace does not isolate; AF_ALG, the kernel's crypto API; and vsock
+ * again with a bit set in the upper half of the register, which the kernel
+ * ignores (the family is an int) and a 64-bit comparison would not.
+ */
+static long probe_socket_vsock(void)
+{
+    return syscall(SYS_socket, AF_VSOCK, (int)BAD_FLAG, 0);
+}
+
+static long probe_socket_vsock_hi32(void)
+{
+    return syscall(SYS_socket, (1UL << 32) | AF_VSOCK, (int)BAD_FLAG, 0);
+}
+
+static long probe_socket_alg(void)
+{
+    return syscall(SYS_socket, AF_ALG, (int)BAD_FLAG, 0);
+}
+
+/*
+ * personality(2) with ADDR_NO_RANDOMIZE, which turns ASLR off for the
+ * programs this process runs. The one deny probe the kernel accepts, so it
+ * changes only the probe's own personality, and puts it back.
+ */
+static long probe_personality(void)
+{
+    long old = syscall(SYS_personality, 0xffffffffUL);
+    long ret;
+
+    if (old < 0)
+        return old;
+    ret = syscall(SYS_personality, (unsigned long)old | ADDR_NO_RANDOMIZE);
+    if (ret >= 0)
+        syscall(SYS_personality, (unsigned long)old);
+    return ret;
+}
+
+/*
+ * The new mount API (Linux 5.2+). Without CAP_SYS_ADMIN the kernel answers
+ * EPERM itself; with it, each call fails on a flag that does not exist (or,
+ * for fsconfig, on fd -1): EINVAL. Nothing is opened or mounted.
+ */
+static long probe_fsopen(void)
+{
+    return syscall(SYS_fsopen, "tmpfs", (unsigned int)BAD_FLAG);
+}
+
+static long probe_fsconfig(void)
+{
+    return syscall(SYS_fsconfig, -1, 0U, NULL, NULL, 0);
+}
+
+static long probe_fsmount(void)
+{
+    return syscall(SYS_fsmount, -1, (unsigned int)BAD_FLAG, 0U);
+}
+
+static long probe_fspick(void)
+{
+    return syscall(SYS_fspick, -1, BAD_PTR, (unsigned int)BAD_FLAG);
+}
+
+static long probe_move_mount(void)
+{
+    return syscall(SYS_move_mount, -1, BAD_PTR, -1, BAD_PTR, (unsigned int)BAD_FLAG);
+}
+
+/* open_tree(2): flags are checked first; had they passed, the path is a bad pointer. */
+static long probe_open_tree(void)
+{
+    return syscall(SYS_open_tree, -1, BAD_PTR, (unsigned int)BAD_FLAG);
+}
+
+static long probe_mount_setattr(void)
+{
+    return syscall(SYS_mount_setattr, -1, BAD_PTR, (unsigned int)BAD_FLAG, NULL, (size_t)0);
+}
+
+/* get_mempolicy(2): unknown flags: EINVAL. It only reads, but stage 07 left it out. */
+static long probe_get_mempolicy(void)
+{
+    return syscall(SYS_get_mempolicy, NULL, NULL, 0UL, NULL, BAD_FLAG);
+}
+
+/* set_mempolicy_home_node(2): a start address that is not page-aligned: EINVAL. */
+static long probe_set_mempolicy_home_node(void)
+{
+    return syscall(SYS_set_mempolicy_home_node, 1UL, 0UL, 0UL, 0UL);
+}
+
+/* ioctl(2) TIOCLINUX, whose selection paste can type into a virtual console: EBADF. */
+static long probe_ioctl_tioclinux(void)
+{
+    return syscall(SYS_ioctl, -1, (unsigned long)TIOCLINUX, NULL);
+}
+
+/*
+ * listmount(2), Linux 6.8: newer than any list of syscalls in this repository.
+ * Unknown flags: EINVAL. A kernel without it answers ENOSYS, as an allowlist does.
+ */
+static long probe_listmount(void)
+{
+    return syscall(SYS_listmount, BAD_PTR, BAD_PTR, (size_t)0, (unsigned int)BAD_FLAG);
+}
+
 /* ---- allow: ordinary calls every program needs ---- */
 
 static long probe_getppid(void)
@@ -405,6 +571,22 @@ static long probe_ioctl_tcgets(void)
     struct termios t;
 
     return syscall(SYS_ioctl, -1, (unsigned long)TCGETS, &t);
+}
+
+/* An ordinary socket, closed at once. */
+static long probe_socket_unix(void)
+{
+    long fd = syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0);
+
+    if (fd >= 0)
+        close((int)fd);
+    return fd;
+}
+
+/* personality(0xffffffff) only asks for the current personality. */
+static long probe_personality_query(void)
+{
+    return syscall(SYS_personality, 0xffffffffUL);
 }
 
 /* No kernel has system call 1000: ENOSYS, which is what a filter must answer too. */
@@ -466,7 +648,32 @@ static const struct probe {
     {"allow", "nosys",             probe_nosys            },
 };
 
-#define NPROBES (sizeof(probes) / sizeof(probes[0]))
+/* Run only when named: stage 07's denylist lets these through (see the top). */
+static const struct probe named_only[] = {
+    {"deny",  "kcmp",                    probe_kcmp                   },
+    {"deny",  "pidfd_getfd",             probe_pidfd_getfd            },
+    {"deny",  "process_madvise",         probe_process_madvise        },
+    {"deny",  "socket_vsock",            probe_socket_vsock           },
+    {"deny",  "socket_vsock_hi32",       probe_socket_vsock_hi32      },
+    {"deny",  "socket_alg",              probe_socket_alg             },
+    {"deny",  "personality",             probe_personality            },
+    {"deny",  "fsopen",                  probe_fsopen                 },
+    {"deny",  "fsconfig",                probe_fsconfig               },
+    {"deny",  "fsmount",                 probe_fsmount                },
+    {"deny",  "fspick",                  probe_fspick                 },
+    {"deny",  "move_mount",              probe_move_mount             },
+    {"deny",  "open_tree",               probe_open_tree              },
+    {"deny",  "mount_setattr",           probe_mount_setattr          },
+    {"deny",  "get_mempolicy",           probe_get_mempolicy          },
+    {"deny",  "set_mempolicy_home_node", probe_set_mempolicy_home_node},
+    {"deny",  "ioctl_tioclinux",         probe_ioctl_tioclinux        },
+    {"deny",  "listmount",               probe_listmount              },
+    {"allow", "socket_unix",             probe_socket_unix            },
+    {"allow", "personality_query",       probe_personality_query      },
+};
+
+#define NPROBES     (sizeof(probes) / sizeof(probes[0]))
+#define NNAMED_ONLY (sizeof(named_only) / sizeof(named_only[0]))
 
 /* Our own errno names: strerrorname_np(3) needs glibc 2.32, EL8 has 2.28. */
 /* clang-format off: it would spread this one-line macro over five lines. */
@@ -522,6 +729,9 @@ static const struct probe *find(const char *name)
     for (size_t i = 0; i < NPROBES; i++)
         if (strcmp(probes[i].name, name) == 0)
             return &probes[i];
+    for (size_t i = 0; i < NNAMED_ONLY; i++)
+        if (strcmp(named_only[i].name, name) == 0)
+            return &named_only[i];
     return NULL;
 }
 
