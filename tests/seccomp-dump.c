@@ -69,8 +69,11 @@ struct sc_case {
     uint64_t args[6];
 };
 
+/* clang-format off: it would spread these one-line macros over six lines each. */
+// clang-format off
 #define X86_64(label, nr, ...) {label, AUDIT_ARCH_X86_64, nr, {__VA_ARGS__}}
 #define I386(label, nr, ...)   {label, AUDIT_ARCH_I386, nr, {__VA_ARGS__}}
+// clang-format on
 
 #define THREAD_FLAGS                                                                               \
     (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |            \
@@ -142,12 +145,12 @@ static const struct sc_case variants[] = {
  * kernel's arch/x86/entry/syscalls/syscall_64.tbl (Linux 6.5 to 6.18).
  */
 static const char *const newer_names[] = {
-    [451] = "cachestat",        [452] = "fchmodat2",         [453] = "map_shadow_stack",
-    [454] = "futex_wake",       [455] = "futex_wait",        [456] = "futex_requeue",
-    [457] = "statmount",        [458] = "listmount",         [459] = "lsm_get_self_attr",
+    [451] = "cachestat",         [452] = "fchmodat2",        [453] = "map_shadow_stack",
+    [454] = "futex_wake",        [455] = "futex_wait",       [456] = "futex_requeue",
+    [457] = "statmount",         [458] = "listmount",        [459] = "lsm_get_self_attr",
     [460] = "lsm_set_self_attr", [461] = "lsm_list_modules", [462] = "mseal",
-    [463] = "setxattrat",       [464] = "getxattrat",        [465] = "listxattrat",
-    [466] = "removexattrat",    [467] = "open_tree_attr",    [468] = "file_getattr",
+    [463] = "setxattrat",        [464] = "getxattrat",       [465] = "listxattrat",
+    [466] = "removexattrat",     [467] = "open_tree_attr",   [468] = "file_getattr",
     [469] = "file_setattr",
 };
 
