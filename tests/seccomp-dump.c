@@ -11,8 +11,7 @@
  * container, a runc or crun container under Docker's profile, anything.
  *
  * Output: "# filter N: M instructions" for each filter (0 is the one loaded
- * first, as ptrace numbers them), then one line per
- * case, "<case> <verdict>":
+ * first), then one line per case, "<case> <verdict>":
  *   56:clone ALLOW                          a sweep line: "<nr>:<name>", arguments all 0
  *   clone(CLONE_NEWUSER) ERRNO(EPERM)       a variant: the arguments in its name
  *   i386:getpid KILL_PROCESS                a call through another ABI
@@ -154,7 +153,12 @@ static const char *const newer_names[] = {
     [469] = "file_setattr",
 };
 
-/* The filters of one process, oldest first: the kernel's index 0 is the first one loaded. */
+/*
+ * The filters of one process, oldest first. ptrace(2) says index 0 is the
+ * most recent filter, but the kernel counts from the first one loaded (two
+ * filters of 1 and 3 instructions, loaded in that order, come back as 0: 1
+ * and 1: 3 on Linux 6.18).
+ */
 struct filters {
     struct sock_filter *prog[64];
     size_t len[64];
