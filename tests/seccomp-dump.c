@@ -49,6 +49,16 @@
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
 #endif
+/* Families that older libc headers (EL8's glibc 2.28) may lack. */
+#ifndef AF_NFC
+#define AF_NFC 39
+#endif
+#ifndef AF_KCM
+#define AF_KCM 41
+#endif
+#ifndef AF_XDP
+#define AF_XDP 44
+#endif
 #ifndef AF_MCTP
 #define AF_MCTP 45
 #endif
