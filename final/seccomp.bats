@@ -39,7 +39,12 @@ filtered() {
         [ -x "$TESTBIN/$cmd" ] && cmd=$(test_prog "$cmd")
         runt_run "${opts[@]}" -- "$cmd" "$@"
     else
-        if [ -x "$TESTBIN/$cmd" ]; then cmd=$TESTBIN/$cmd; else set -- "$cmd" "$@"; cmd=$IMAGE/bin/busybox; fi
+        if [ -x "$TESTBIN/$cmd" ]; then
+            cmd=$TESTBIN/$cmd
+        else
+            set -- "$cmd" "$@"
+            cmd=$IMAGE/bin/busybox
+        fi
         "$TESTBIN/seccomp-run" "${opts[@]}" "$cmd" "$@"
     fi
 }
@@ -115,7 +120,7 @@ compare() {
 
 # ---- the filter, read from the kernel ----
 
-@test "seccomp: final loads two filters, the allowlist and its argument exceptions, with no_new_privs" {
+@test "seccomp: two filters (the allowlist, its argument exceptions) and no_new_privs" {
     run filtered -- grep -E '^(NoNewPrivs|Seccomp|Seccomp_filters):' /proc/self/status
     [ "$status" -eq 0 ]
     [ "$output" = "$(printf 'NoNewPrivs:\t1\nSeccomp:\t2\nSeccomp_filters:\t2')" ]
@@ -158,7 +163,7 @@ getppid 110:getppid
 EOF
 }
 
-@test "seccomp: final is never looser than Docker's default profile (podman, runc), syscalls 0-469 and argument cases" {
+@test "seccomp: never looser than Docker's default profile (podman, runc), case by case" {
     docker_dump "$SCRATCH/docker.txt"
     final_dump "$SCRATCH/final.txt"
     run compare "$SCRATCH/docker.txt" "$SCRATCH/final.txt"
@@ -168,7 +173,7 @@ EOF
     [ "$(grep -c '^[0-9]*:' "$SCRATCH/final.txt")" -eq 470 ]
 }
 
-@test "seccomp: never looser than Docker's either with a capability added (SYS_ADMIN, SYS_PTRACE, ALL)" {
+@test "seccomp: never looser than Docker's with --cap-add SYS_ADMIN, SYS_PTRACE or ALL" {
     for cap in SYS_ADMIN SYS_PTRACE ALL; do
         docker_dump "$SCRATCH/docker-$cap.txt" --cap-add "$cap"
         final_dump "$SCRATCH/final-$cap.txt" --cap-add "$cap"
@@ -216,10 +221,11 @@ EOF
     grep -qx 'deny clone3 ENOSYS' <<<"$output"
     # unshare(0) too: without CAP_SYS_ADMIN, unshare is refused whatever its flags, as by Docker.
     grep -qx 'allow unshare_none EPERM' <<<"$output"
-    [ "$(grep '^allow ' <<<"$output" | grep -v unshare_none)" = "$(grep '^allow ' <<<"$host" | grep -v unshare_none)" ]
+    [ "$(grep '^allow ' <<<"$output" | grep -v unshare_none)" = \
+        "$(grep '^allow ' <<<"$host" | grep -v unshare_none)" ]
 }
 
-@test "seccomp: the calls stage 07 lets through are refused: kcmp, pidfd_getfd, process_madvise, the new mount API, NUMA, TIOCLINUX" {
+@test "seccomp: what stage 07 lets through is refused: kcmp, pidfd_getfd, new mount API..." {
     names=(kcmp pidfd_getfd process_madvise fsopen fsconfig fsmount fspick move_mount open_tree
         mount_setattr get_mempolicy set_mempolicy_home_node ioctl_tioclinux)
     # Without a filter the kernel answers with its own errors (the arguments are invalid).
@@ -232,7 +238,7 @@ EOF
     [ "$(grep -c ' EPERM$' <<<"$output")" -eq "${#names[@]}" ]
 }
 
-@test "seccomp: a syscall newer than the list answers ENOSYS (listmount, which stage 07 lets through)" {
+@test "seccomp: a syscall newer than the list (listmount) answers ENOSYS" {
     run "$TESTBIN/probe" listmount
     [ "$output" != "deny listmount ENOSYS" ] || skip "this kernel has no listmount (Linux 6.8)"
     run filtered -- probe listmount
@@ -240,7 +246,7 @@ EOF
     [ "$output" = "deny listmount ENOSYS" ]
 }
 
-@test "seccomp: socket(AF_VSOCK) and socket(AF_ALG) are refused, also with the upper half of the register set" {
+@test "seccomp: AF_VSOCK and AF_ALG sockets are refused, also with the register's upper half set" {
     run filtered -- probe socket_vsock socket_vsock_hi32 socket_alg socket_unix
     [ "$status" -eq 0 ]
     [ "$output" = "$(printf '%s\n' 'deny socket_vsock EPERM' 'deny socket_vsock_hi32 EPERM' \
@@ -264,7 +270,8 @@ EOF
 }
 
 @test "seccomp: ordinary programs still work: a shell, fork, pipes, ps, sort" {
-    run filtered -- sh -c 'echo hello | tr a-z A-Z; (echo b; echo a) | sort | tr "\n" " "; echo; sleep 0 & wait; ps -o pid,comm | wc -l; echo done'
+    run filtered -- sh -c 'echo hello | tr a-z A-Z; (echo b; echo a) | sort | tr "\n" " "; echo
+        sleep 0 & wait; ps -o pid,comm | wc -l; echo done'
     [ "$status" -eq 0 ]
     [ "${lines[0]}" = HELLO ]
     [ "${lines[1]}" = "a b " ]
@@ -278,7 +285,7 @@ EOF
     [ "$output" = "$(printf '%s\n' 'thread OK' 'spawn OK')" ]
 }
 
-@test "seccomp: a capability opens its group: SYS_ADMIN the mount family, SYS_PTRACE ptrace, SYS_TIME the clocks" {
+@test "seccomp: SYS_ADMIN opens the mount family, SYS_PTRACE ptrace, SYS_TIME the clocks" {
     run filtered --cap-add SYS_ADMIN -- probe mount fsopen mount_setattr setns
     [ "$status" -eq 0 ]
     ! grep ' EPERM$' <<<"$output"
@@ -295,7 +302,9 @@ EOF
 
 @test "seccomp: a call through the i386 ABI kills the process" {
     run "$TESTBIN/int80"
-    if [ "$status" -ne 0 ]; then skip "this kernel has no i386 ABI to try (int 0x80 gave status $status)"; fi
+    if [ "$status" -ne 0 ]; then
+        skip "this kernel has no i386 ABI to try (int 0x80 gave status $status)"
+    fi
     run filtered -- int80
     [ "$status" -eq 159 ]
     [[ "$output" != *"getpid via int 0x80"* ]]

@@ -141,13 +141,15 @@ static const char *const chroot_call[] = {"chroot", NULL};
 /* ---- refused with EPERM whatever the capabilities ---- */
 
 static const char *const refused_calls[] = {
-    "keyctl", "add_key", "request_key",                 /* the keyrings are not namespaced */
-    "kexec_load", "kexec_file_load",                    /* boot another kernel */
-    "swapon", "swapoff",                                /* the host's swap */
-    "userfaultfd",                                      /* pauses the kernel mid-copy, for exploits */
-    "io_uring_setup", "io_uring_enter", "io_uring_register", /* work seccomp never sees */
-    "pivot_root", "open_tree_attr",                     /* not even Docker with CAP_SYS_ADMIN */
-    "migrate_pages", "move_pages", "set_mempolicy_home_node", /* more NUMA placement */
+    "keyctl", "add_key", "request_key",       /* the keyrings are not namespaced */
+    "kexec_load", "kexec_file_load",          /* boot another kernel */
+    "swapon", "swapoff",                      /* the host's swap */
+    "userfaultfd",                            /* pauses the kernel mid-copy: an exploit's tool */
+    "io_uring_setup", "io_uring_enter",       /* io_uring: the work it does is not system */
+    "io_uring_register",                      /* calls, so seccomp never sees it */
+    "pivot_root", "open_tree_attr",           /* not even Docker allows these with SYS_ADMIN */
+    "migrate_pages", "move_pages",            /* more NUMA placement */
+    "set_mempolicy_home_node",
     NULL};
 
 /* ---- calls with argument rules ---- */
@@ -179,7 +181,8 @@ static const char *const personality_call[] = {"personality", NULL};
 
 /* One comparison: (argument i & mask) == val. */
 #define MASKED(i, mask, val) \
-    .args = {{.index = (i), .op = SCMP_CMP_MASKED_EQ, .value = (mask), .value_two = (val)}}, .n_args = 1
+    .args = {{.index = (i), .op = SCMP_CMP_MASKED_EQ, .value = (mask), .value_two = (val)}}, \
+    .n_args = 1
 #define EQUALS(i, val) .args = {{.index = (i), .op = SCMP_CMP_EQ, .value = (val)}}, .n_args = 1
 
 /* clone with this namespace flag is refused (without CAP_SYS_ADMIN). */

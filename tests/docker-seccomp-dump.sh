@@ -48,15 +48,26 @@ done
 
 tmp=$(mktemp -d /tmp/runt-seccomp-podman.XXXXXX)
 cleanup() {
-    local _ d
+    local _ d left=1
+    set +e
     # conmon and podman's cleanup outlive `podman rm` for a moment; they hold the namespace.
     for _ in $(seq 1 100); do
         pgrep -f "$tmp" >/dev/null || break
         sleep 0.1
     done
-    find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -depth -type d \
-        \( -name "runt-seccomp-$$" -o -path "*/runt-seccomp-$$/*" \) |
-        while read -r d; do rmdir "$d"; done
+    # Our own cgroup tree only, in the v2 hierarchy or each v1 one; runc may still be
+    # emptying the container's.
+    for _ in $(seq 1 50); do
+        left=0
+        for d in "/sys/fs/cgroup/runt-seccomp-$$" /sys/fs/cgroup/*/"runt-seccomp-$$"; do
+            [ -d "$d" ] || continue
+            find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+            [ -d "$d" ] && left=1
+        done
+        [ "$left" = 0 ] && break
+        sleep 0.1
+    done
+    [ "$left" = 0 ] || echo "docker-seccomp-dump: could not remove cgroup runt-seccomp-$$" >&2
     rm -rf "$tmp"
 }
 trap cleanup EXIT
