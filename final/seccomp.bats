@@ -81,7 +81,7 @@ final_dump() {
     fi
     "$TESTBIN/seccomp-dump" "$pid" >"$out"
     kill -KILL "$pid"
-    if final_runs; then wait_container; fi
+    if final_runs; then wait_container; else wait "$pid" 2>/dev/null || true; fi
 }
 
 # docker_dump OUT [PODMAN-RUN-OPTION...]: the filter of Docker's default profile (podman, runc).
