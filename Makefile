@@ -61,6 +61,16 @@ tests/bin/%: tests/%.c
 	@mkdir -p tests/bin
 	$(CC) $(CFLAGS) -static -o $@ $<
 
+# Two host-side helpers of final/seccomp.bats link libseccomp, so they are not static:
+# seccomp-run loads final's filter and execs a command, seccomp-dump reads a process's filters.
+tests/bin/seccomp-run: tests/seccomp-run.c final/seccomp.c final/error.c final/seccomp.h final/runt.h
+	@mkdir -p tests/bin
+	$(CC) $(CFLAGS) -o $@ tests/seccomp-run.c final/seccomp.c final/error.c -lseccomp -lcap
+
+tests/bin/seccomp-dump: tests/seccomp-dump.c
+	@mkdir -p tests/bin
+	$(CC) $(CFLAGS) -o $@ $< -lseccomp
+
 setup:
 	@bash scripts/setup.sh
 
@@ -122,7 +132,7 @@ lint:
 	 done
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
 	  --suppress=missingIncludeSystem --inline-suppr -D_GNU_SOURCE $(wildcard */runt.c) $(FINAL_SRCS) $(wildcard tests/*.c)
-	shellcheck -x scripts/*.sh tests/helpers.bash .ci/run
+	shellcheck -x scripts/*.sh tests/*.sh tests/helpers.bash .ci/run
 
 # The exercises (scripts/exercise.sh): the learner's copy of stage N, in work/NN-name/
 # (git-ignored; WORK=DIR puts it elsewhere), with the bodies of the lesson's functions to

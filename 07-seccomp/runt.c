@@ -1440,10 +1440,11 @@ static void install_seccomp_filter(void)
     /*
      * A network namespace does not confine vsock: an AF_VSOCK socket made in
      * the container reaches the hypervisor behind this machine (CID 2) just
-     * as one made on the host does.
+     * as one made on the host does. The family is an int: the kernel ignores
+     * the upper half of the register, so the rule compares the lower half only.
      */
     if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
-                         SCMP_A0(SCMP_CMP_EQ, AF_VSOCK)) < 0)
+                         SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffUL, AF_VSOCK)) < 0)
         fail("seccomp: cannot add a rule for socket AF_VSOCK");
 
     /*

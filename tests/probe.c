@@ -5,8 +5,11 @@
  *   deny mount EPERM         refused: a filter, or a missing capability
  *   allow getppid OK         the call succeeded
  * One line per probe, "<deny|allow> <name> <OK|ERRNO_NAME>". With NAMEs, only
- * those probes run, in that order. The exit status is 0 even when a result is
- * surprising (the stage 07 suite judges the lines); an unknown NAME exits 2.
+ * those probes run, in that order. Without, every probe runs except the
+ * "named only" ones: calls that stage 07's denylist lets through on purpose
+ * and final's allowlist refuses (final/seccomp.bats names them). The exit
+ * status is 0 even when a result is surprising (the suites judge the lines);
+ * an unknown NAME exits 2.
  *
  * Every deny probe passes arguments that the kernel must reject with an
  * ordinary error (EFAULT, EINVAL, EBADF, ESRCH...) even for a process with
@@ -28,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -67,6 +71,9 @@
 #endif
 #ifndef SYS_set_mempolicy_home_node
 #define SYS_set_mempolicy_home_node 450
+#endif
+#ifndef SYS_listmount
+#define SYS_listmount 458
 #endif
 /* Linux 6.15; no libc header knows it yet. */
 #define SYS_open_tree_attr_ 467
@@ -477,6 +484,56 @@ static long probe_personality(void)
     return ret;
 }
 
+/* ---- deny, named only: calls that stage 07 lets through on purpose ---- */
+
+/*
+ * socket(2) for vsock with a bit set in the upper half of the register: the
+ * kernel takes the family as an int and ignores it, so a filter comparing all
+ * 64 bits would let this vsock socket through. AF_ALG is the kernel's crypto
+ * API, a large attack surface that final refuses. A type flag that does not
+ * exist makes both EINVAL before the family is looked at: no socket is made.
+ */
+static long probe_socket_vsock_hi32(void)
+{
+    return syscall(SYS_socket, (1UL << 32) | AF_VSOCK, 1 /* SOCK_STREAM */ | (int)BAD_FLAG, 0);
+}
+
+static long probe_socket_alg(void)
+{
+    return syscall(SYS_socket, AF_ALG, 1 /* SOCK_STREAM */ | (int)BAD_FLAG, 0);
+}
+
+/* ioctl(2) TIOCLINUX, whose selection paste can type into a virtual console: EBADF. */
+static long probe_ioctl_tioclinux(void)
+{
+    return syscall(SYS_ioctl, -1, (unsigned long)TIOCLINUX, NULL);
+}
+
+/*
+ * listmount(2), Linux 6.8: newer than any list of syscalls in this repository.
+ * Unknown flags: EINVAL. A kernel without it answers ENOSYS, as an allowlist does.
+ */
+static long probe_listmount(void)
+{
+    return syscall(SYS_listmount, BAD_PTR, BAD_PTR, (size_t)0, (unsigned int)BAD_FLAG);
+}
+
+/* An ordinary socket, closed at once. */
+static long probe_socket_unix(void)
+{
+    long fd = syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0);
+
+    if (fd >= 0)
+        close((int)fd);
+    return fd;
+}
+
+/* personality(0xffffffff) only asks for the current personality (stage 07 refuses it). */
+static long probe_personality_query(void)
+{
+    return syscall(SYS_personality, 0xffffffffUL);
+}
+
 /* ---- allow: ordinary calls every program needs ---- */
 
 static long probe_getppid(void)
@@ -633,7 +690,18 @@ static const struct probe {
     {"allow", "nosys",                   probe_nosys                  },
 };
 
-#define NPROBES (sizeof(probes) / sizeof(probes[0]))
+/* Run only when named (see the top). */
+static const struct probe named_only[] = {
+    {"deny",  "socket_vsock_hi32", probe_socket_vsock_hi32},
+    {"deny",  "socket_alg",        probe_socket_alg       },
+    {"deny",  "ioctl_tioclinux",   probe_ioctl_tioclinux  },
+    {"deny",  "listmount",         probe_listmount        },
+    {"allow", "socket_unix",       probe_socket_unix      },
+    {"allow", "personality_query", probe_personality_query},
+};
+
+#define NPROBES     (sizeof(probes) / sizeof(probes[0]))
+#define NNAMED_ONLY (sizeof(named_only) / sizeof(named_only[0]))
 
 /* Our own errno names: strerrorname_np(3) needs glibc 2.32, EL8 has 2.28. */
 /* clang-format off: it would spread this one-line macro over five lines. */
@@ -689,6 +757,9 @@ static const struct probe *find(const char *name)
     for (size_t i = 0; i < NPROBES; i++)
         if (strcmp(probes[i].name, name) == 0)
             return &probes[i];
+    for (size_t i = 0; i < NNAMED_ONLY; i++)
+        if (strcmp(named_only[i].name, name) == 0)
+            return &named_only[i];
     return NULL;
 }
 
