@@ -45,6 +45,17 @@ stage_dir() {
 
 passed=0 failed=0 skipped=0
 
+# RUNT_SUITES="A.bats B.bats...": of the suites a run would use, only these (the cgroup v2
+# VM runs only what cgroup v2 can change). Sets the array `suites`.
+only_listed_suites() {
+    local s kept=()
+    [ -n "${RUNT_SUITES:-}" ] || return 0
+    for s in "${suites[@]}"; do
+        [[ " $RUNT_SUITES " == *" $s "* ]] && kept+=("$s")
+    done
+    suites=("${kept[@]}")
+}
+
 # run_suites NAME SUITE...: run them in one bats, show the TAP, add up the results.
 run_suites() {
     local name=$1 out p s_ok f plan
@@ -72,6 +83,8 @@ for stage in "$@"; do
         for s in tests/docs.bats tests/cleanup.bats tests/helpers.bats tests/exercises.bats; do
             [ -f "$s" ] && suites+=("$s")
         done
+        only_listed_suites
+        [ ${#suites[@]} -gt 0 ] || continue
         # helpers.bats (the leak checks) runs containers: with the last stage.
         stages=([0-9][0-9]-*/)
         last=${stages[${#stages[@]} - 1]%/}
@@ -98,6 +111,8 @@ for stage in "$@"; do
             [ -f "$s" ] && [[ " ${suites[*]} " != *" $s "* ]] && suites+=("$s")
         done
     fi
+    only_listed_suites
+    [ ${#suites[@]} -gt 0 ] || continue
 
     RUNT=$runt RUNT_STAGE=$num run_suites "stage $dir" "${suites[@]}"
 done

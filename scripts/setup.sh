@@ -67,6 +67,7 @@ static_busybox >/dev/null || missing+=(busybox)
 have ip || missing+=(iproute2)
 have ps || missing+=(procps)
 have unshare || missing+=(util-linux)
+have strace || missing+=(strace)
 # qemu boots the cgroup v2 test VM (scripts/vm-test.sh), which is x86_64-only and boots
 # Debian's kernel fetched with apt-get: make test skips it elsewhere, so only apt needs qemu.
 if [ "$(uname -m)" = x86_64 ] && have apt-get; then
@@ -90,7 +91,7 @@ if have apt-get; then
     declare -A pkg=([compiler]=gcc [make]=make [pkg-config]=pkg-config
         [libseccomp]=libseccomp-dev [libcap]=libcap-dev [json-c]=libjson-c-dev [static-libc]=libc6-dev
         [bats]=bats [busybox]=busybox-static [iproute2]=iproute2 [procps]=procps
-        [util-linux]=util-linux [qemu]=qemu-system-x86 [debootstrap]=debootstrap
+        [util-linux]=util-linux [strace]=strace [qemu]=qemu-system-x86 [debootstrap]=debootstrap
         [vagrant]=vagrant [vagrant-libvirt]=vagrant-libvirt)
     pkgs=()
     for m in "${missing[@]}"; do pkgs+=("${pkg[$m]}"); done
@@ -105,7 +106,7 @@ elif have dnf; then
         [libseccomp]=libseccomp-devel [libcap]=libcap-devel [json-c]=json-c-devel
         [static-libc]=glibc-static
         [bats]=bats [busybox]='' [iproute2]=iproute [procps]=procps-ng
-        [util-linux]=util-linux)
+        [util-linux]=util-linux [strace]=strace)
     pkgs=()
     for m in "${missing[@]}"; do [ -z "${pkg[$m]}" ] || pkgs+=("${pkg[$m]}"); done
     # Fedora has everything in its own repositories. An EL (Alma, Rocky, CentOS Stream)
