@@ -90,7 +90,10 @@ runt_setup() {
     export RUNT_ROOT="$SCRATCH/state"
     test_mounts >"$SCRATCH/.mounts"
     runt_cgroups >"$SCRATCH/.cgroups"
+    host_devices >"$SCRATCH/.devs"
 }
+
+host_devices() { stat -c '%n %u:%g %a' /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty; }
 
 # Kill only what this test started, by pid (start_container records them).
 stop_started() {
@@ -137,6 +140,13 @@ assert_no_leaks() {
     fi
     if [ -d "$RUNT_ROOT/containers" ] && [ -n "$(ls -A "$RUNT_ROOT/containers")" ]; then
         echo "leaked state: $(ls -A "$RUNT_ROOT/containers")" >&2
+        return 1
+    fi
+    # Containers bind some of these into their /dev (with a user namespace): a chown or
+    # chmod through such a bind changes the host's own node.
+    leaks=$(comm -13 "$SCRATCH/.devs" <(host_devices))
+    if [ -n "$leaks" ]; then
+        echo "host device nodes changed: $leaks" >&2
         return 1
     fi
     leaks=$(test_processes)

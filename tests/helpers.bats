@@ -96,3 +96,14 @@ foreign_container() {
     [ "$status" -eq 1 ]
     [ "$output" = "leaked mounts: $SCRATCH/mnt" ]
 }
+
+@test "helpers: a host device node whose owner or mode changed during the test is reported" {
+    # As if /dev/null had been root's at the start and was chowned through a bind since:
+    # the recorded line is edited, never the host's node.
+    sed -i 's|^/dev/null .*|/dev/null 0:0 600|' "$SCRATCH/.devs"
+    run assert_no_leaks
+    sed -i "s|^/dev/null .*|$(stat -c '%n %u:%g %a' /dev/null)|" "$SCRATCH/.devs"
+    echo "$output"
+    [ "$status" -eq 1 ]
+    [ "$output" = "host device nodes changed: $(stat -c '%n %u:%g %a' /dev/null)" ]
+}
