@@ -93,7 +93,7 @@ runt_setup() {
     host_devices >"$SCRATCH/.devs"
 }
 
-host_devices() { stat -c '%n %u:%g %a' /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty; }
+host_devices() { stat -c '%n %u:%g %a' /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty | sort; }
 
 # Kill only what this test started, by pid (start_container records them).
 stop_started() {
