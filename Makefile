@@ -15,6 +15,10 @@ LDLIBS_final           := -lcap -lseccomp
 
 # Small programs that run inside containers; static, so they run in the busybox image.
 TESTPROGS := $(patsubst tests/%.c,tests/bin/%,$(wildcard tests/*.c))
+# make bench's floor: clone with five namespaces, chroot, exec, wait (static, like the above).
+FLOOR     := scripts/bench-floor
+# Every C file that format and lint check.
+CSOURCES   = $(wildcard */runt.c) $(wildcard tests/*.c) $(wildcard scripts/*.c)
 
 # Stage N's folder: $(call stage_dir,3) -> 03-pivot-root
 stage_dir = $(firstword $(filter $(shell printf %02d $(1))-%,$(STAGES)))
@@ -25,7 +29,7 @@ RUN_DIR := $(call stage_dir,$(STAGE))
 CMD     ?= /bin/sh
 IMAGE   := images/busybox
 
-.PHONY: all help setup image test test-v1 test-v2 fresh-machine-test run cleanup clean format lint
+.PHONY: all help setup image test test-v1 test-v2 fresh-machine-test run bench cleanup clean format lint
 .DEFAULT_GOAL := all
 
 all: $(BINS) $(TESTPROGS)
@@ -40,6 +44,8 @@ help:
 	@echo "sudo make fresh-machine-test   make test and make run in a bare Debian 12 (debootstrap)"
 	@echo "make diff-N          the lesson of stage N: diff -u of runt.c against stage N-1"
 	@echo "make image           build the busybox root filesystem in images/busybox"
+	@echo "sudo make bench      what each stage costs, and runt against crun, runc and a C floor"
+	@echo "                     (RUNS=N runs per command, QUICK=1 for the start-to-exit table only)"
 	@echo "sudo make cleanup    remove runt's leftovers (containers, cgroups, mounts, state) after a broken exercise"
 	@echo "make format | lint | clean"
 
@@ -48,6 +54,9 @@ $(BINS): %/runt: %/runt.c
 
 tests/bin/%: tests/%.c
 	@mkdir -p tests/bin
+	$(CC) $(CFLAGS) -static -o $@ $<
+
+$(FLOOR): $(FLOOR).c
 	$(CC) $(CFLAGS) -static -o $@ $<
 
 setup:
@@ -93,19 +102,28 @@ diff-%:
 	 diff -u $$prev/runt.c $$this/runt.c || true
 
 format:
-	clang-format -i $(wildcard */runt.c) $(wildcard tests/*.c)
+	clang-format -i $(CSOURCES)
 
 lint:
-	clang-format --dry-run -Werror $(wildcard */runt.c) $(wildcard tests/*.c)
-	@for f in $(wildcard */runt.c) $(wildcard tests/*.c); do \
+	clang-format --dry-run -Werror $(CSOURCES)
+	@for f in $(CSOURCES); do \
 	   echo "clang-tidy $$f"; \
 	   clang-tidy --quiet --warnings-as-errors='*' \
 	     --checks='-*,clang-analyzer-*,-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling,bugprone-*,-bugprone-easily-swappable-parameters,-bugprone-reserved-identifier,misc-redundant-expression' \
 	     $$f -- $(CFLAGS) || exit 1; \
 	 done
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
-	  --suppress=missingIncludeSystem --inline-suppr -D_GNU_SOURCE $(wildcard */runt.c) $(wildcard tests/*.c)
+	  --suppress=missingIncludeSystem --inline-suppr -D_GNU_SOURCE $(CSOURCES)
 	shellcheck -x scripts/*.sh tests/helpers.bash .ci/run
+
+# Benchmarks, not tests: make test never runs this. It needs hyperfine, crun, runc,
+# gnuplot and jq (scripts/setup.sh --bench) and rewrites docs/performance.png.
+RUNS  ?=
+QUICK ?=
+bench:
+	@bash scripts/setup.sh --bench
+	@$(MAKE) -s --no-print-directory all image $(FLOOR)
+	@bash scripts/bench.sh $(if $(RUNS),--runs $(RUNS)) $(if $(QUICK),--quick)
 
 # After a broken exercise: runt's own processes, cgroups, mounts and state, nothing else.
 cleanup:
@@ -114,3 +132,4 @@ cleanup:
 clean:
 	rm -f $(BINS) $(wildcard */runt)
 	rm -rf tests/bin
+	rm -f $(FLOOR)
