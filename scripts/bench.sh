@@ -4,11 +4,13 @@
 # only figures taken in one hyperfine run, and their ratios, can be compared.
 # Benchmarks, not tests: nothing here asserts a time. A command that fails does fail it.
 #
-#   scripts/bench.sh [--runs N] [--quick] [--out DIR]
+#   scripts/bench.sh [--runs N] [--quick | --profile] [--out DIR]
 #
-#   --runs N   timing runs per command (default 60, 20 with --quick); throughput and
-#              podman take at most 10, as their commands last long
+#   --runs N   timing runs per command (default 60, 20 with --quick or --profile);
+#              throughput and podman take at most 10, as their commands last long
 #   --quick    only the first table (start to exit) and its plot
+#   --profile  instead of timings: where the time of a start goes, system call by system
+#              call (strace -T), for the commands of the first table
 #   --out DIR  where the tables (results.md) and hyperfine's JSON go (default: .bench/)
 #
 # Each group of timings is one hyperfine invocation:
@@ -39,7 +41,7 @@ die() {
 }
 say() { echo "bench: $*"; }
 
-runs="" quick=0 out=$repo/.bench
+runs="" mode=full out=$repo/.bench
 while [ $# -gt 0 ]; do
     case $1 in
     --runs)
@@ -49,23 +51,25 @@ while [ $# -gt 0 ]; do
         runs=$2
         shift 2
         ;;
-    --quick) quick=1 && shift ;;
+    --quick | --profile) mode=${1#--} && shift ;;
     --out)
         [ -n "${2:-}" ] || die "--out needs a directory"
         out=$(realpath -m "$2")
         shift 2
         ;;
-    *) die "usage: $0 [--runs N] [--quick] [--out DIR]" ;;
+    *) die "usage: $0 [--runs N] [--quick | --profile] [--out DIR]" ;;
     esac
 done
 if [ -z "$runs" ]; then
     runs=60
-    [ "$quick" = 0 ] || runs=20
+    [ "$mode" = full ] || runs=20
 fi
 few=$((runs < 10 ? runs : 10))
 
 [ "$(id -u)" = 0 ] || die "must run as root: namespaces, mounts and cgroups (try: sudo make bench)"
-for tool in hyperfine jq crun runc gnuplot unshare pgrep; do
+tools=(hyperfine jq crun runc gnuplot unshare pgrep)
+[ "$mode" != profile ] || tools+=(strace)
+for tool in "${tools[@]}"; do
     command -v "$tool" >/dev/null || die "$tool is missing (scripts/setup.sh --bench installs it)"
 done
 image=$repo/images/busybox
@@ -81,7 +85,7 @@ done
 # the kernel kills whatever is left in the namespace.
 if [ "${RUNT_BENCH_INSIDE:-}" != 1 ]; then
     set -- --runs "$runs" --out "$out"
-    [ "$quick" = 0 ] || set -- "$@" --quick
+    [ "$mode" = full ] || set -- "$@" "--$mode"
     RUNT_BENCH_INSIDE=1 exec unshare --mount --propagation private --pid --fork --mount-proc \
         --kill-child bash "$0" "$@"
 fi
@@ -313,27 +317,32 @@ runt_of() { if [ "$1" = final ]; then echo "$final"; else echo "$repo/$1/runt"; 
 
 # --- 1. start to exit ----------------------------------------------------------------
 
-start_to_exit() {
-    local s runt
-    add floor "floor: clone with 5 namespaces, chroot, exec, wait (scripts/bench-floor)" \
+# each_start FUNCTION: FUNCTION NAME LABEL COMMAND... for each command of the first table.
+each_start() {
+    local s runt add=$1
+    $add floor "floor: clone with 5 namespaces, chroot, exec, wait (scripts/bench-floor)" \
         scripts/bench-floor "$work/image" /bin/true
     # shellcheck disable=SC2016 # Markdown's backquotes
-    add unshare '`unshare --fork --pid --mount --uts --ipc --net chroot IMG /bin/true`' \
+    $add unshare '`unshare --fork --pid --mount --uts --ipc --net chroot IMG /bin/true`' \
         unshare --fork --pid --mount --uts --ipc --net chroot "$work/image" /bin/true
     for s in "${stages[@]}"; do
         runt=$repo/$s/runt
         case $s in
         # Stages 01 and 02 have no root filesystem yet: they run the image's busybox from outside.
-        01-* | 02-*) add "$s" "stage $s" "$runt" run "$work/image/bin/true" ;;
-        *) add "$s" "stage $s" "$runt" run "$work/image" /bin/true ;;
+        01-* | 02-*) $add "$s" "stage $s" "$runt" run "$work/image/bin/true" ;;
+        *) $add "$s" "stage $s" "$runt" run "$work/image" /bin/true ;;
         esac
     done
-    note_final "start to exit"
-    [ -z "$final" ] || add final "final/runt" "$final" run "$work/image" /bin/true
-    add crun "$(version crun) (\`runc spec\` defaults)" \
+    [ -z "$final" ] || $add final "final/runt" "$final" run "$work/image" /bin/true
+    $add crun "$(version crun) (\`runc spec\` defaults)" \
         "${crun[@]}" run --bundle "$work/bundle" "$tag"
-    add runc "$(version runc) (\`runc spec\` defaults)" \
+    $add runc "$(version runc) (\`runc spec\` defaults)" \
         "${runc[@]}" run --bundle "$work/bundle" "$tag"
+}
+
+start_to_exit() {
+    note_final "start to exit"
+    each_start add
     measure 1 "start to exit of /bin/true, median" "$runs"
     table 1 floor crun
     increments
@@ -623,6 +632,118 @@ under_podman() {
     table 4 "" "podman crun"
 }
 
+# --- --profile: where the time of a start goes ----------------------------------------
+
+# The kinds of time, in the order of the profile's rows.
+KINDS=("clone, namespaces" mounts cgroups "state dir" capabilities seccomp "network (lo)"
+    execve "other calls" "container exit" "wall time under strace")
+
+# kinds_of_calls: read one process's `strace -r -T -y` output, print "KIND MS" per system
+# call. Calls that wait for another process (wait4, reading a pipe) are left out: their
+# time is that process's. For the container (ROLE=container), "container exit" is the time
+# from its exit_group to its end: the kernel tearing down its namespaces and mounts.
+kinds_of_calls() {
+    awk -v role="$1" -v work="$work" '
+        /[+][+][+] exited/ { if (role == "container") print "container exit\t" $1 * 1000; next }
+        !match($0, /<[0-9.]+>$/) { next }
+        {
+            ms = substr($0, RSTART + 1, RLENGTH - 2) * 1000
+            call = $2
+            sub(/[(].*/, "", call)
+            if (call ~ /^(wait4|waitid|poll|ppoll|pselect6|epoll_wait|epoll_pwait|futex)$/ ||
+                call ~ /^(clock_nanosleep|nanosleep|rt_sigsuspend|rt_sigtimedwait|pause)$/ ||
+                (call ~ /^(read|recvmsg|recvfrom)$/ && $0 ~ /[(][0-9]+<(pipe|socket|UNIX)/))
+                next
+            if (index($0, "/sys/fs/cgroup"))
+                kind = "cgroups"
+            else if (call ~ /^(mount|umount2|pivot_root|move_mount|open_tree|fsopen|fsmount|fsconfig|mount_setattr)$/)
+                kind = "mounts"
+            else if (call ~ /^(clone|clone3|unshare|setns|fork|vfork)$/)
+                kind = "clone, namespaces"
+            else if (call == "execve")
+                kind = "execve"
+            else if (index($0, work "/state") || index($0, work "/crun") || index($0, work "/runc"))
+                kind = "state dir"
+            else if (call == "seccomp" || index($0, "PR_SET_SECCOMP"))
+                kind = "seccomp"
+            else if (call == "capset" || $0 ~ /PR_CAPBSET|PR_CAP_AMBIENT|PR_SET_NO_NEW_PRIVS|PR_SET_KEEPCAPS/)
+                kind = "capabilities"
+            else if (call == "socket" || index($0, "SIOC"))
+                kind = "network (lo)"
+            else
+                kind = "other calls"
+            print kind "\t" ms
+        }'
+}
+
+# profile_one NAME LABEL COMMAND...: RUNS straced runs; "NAME<TAB>KIND<TAB>MEDIAN MS" lines.
+profile_one() {
+    local name=$1 run dir f role start end
+    shift 2
+    for ((run = 1; run <= runs; run++)); do
+        dir=$work/profile/$name/$run
+        mkdir -p "$dir"
+        start=$(date +%s%N)
+        # -ff: one file per process, so that no call is split across lines.
+        strace -ff -r -T -y -o "$dir/trace" "$@" </dev/null >/dev/null 2>"$dir/stderr" ||
+            die "$name failed under strace: $(head -n1 "$dir/stderr")"
+        end=$(date +%s%N)
+        awk -v run="$run" -v ns=$((end - start)) \
+            'BEGIN { printf "%s\twall time under strace\t%.3f\n", run, ns / 1e6 }'
+        for f in "$dir"/trace.*; do
+            # The container is the process that ends up running /bin/true.
+            role=runtime
+            ! grep -q 'execve("[^"]*/bin/true", .*= 0 <' "$f" || role=container
+            kinds_of_calls "$role" <"$f" | sed "s/^/$run\t/"
+        done
+    done | awk -F'\t' -v name="$name" -v runs="$runs" '
+        { sum[$2, $1] += $3; kinds[$2] }
+        END {
+            for (k in kinds) {
+                for (r = 1; r <= runs; r++) v[r] = sum[k, r] + 0
+                for (i = 2; i <= runs; i++)            # insertion sort: runs is small
+                    for (j = i; j > 1 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+                m = runs % 2 ? v[(runs + 1) / 2] : (v[runs / 2] + v[runs / 2 + 1]) / 2
+                printf "%s\t%s\t%.2f\n", name, k, m
+            }
+        }' >>"$work/profile.tsv"
+}
+
+profile() {
+    local before kinds
+    note_final "profile"
+    before=$(loadavg)
+    say "profile: where the time goes, $runs straced runs of each command (load average $before) ..."
+    mkdir -p "$work/profile"
+    each_start profile_one
+    printf -v kinds '%s\n' "${KINDS[@]}"
+    {
+        echo
+        echo "### Where the time of a start goes: median milliseconds inside each kind of system call"
+        echo
+        echo "$runs runs of each under \`strace -ff -r -T -y\`, which slows every call down: compare"
+        echo "rows and columns, not these totals with the timings. Load average before $before, after"
+        echo "$(loadavg). Left out: time spent waiting for another process (wait4, reading a pipe)."
+        awk -F'\t' -v kinds="$kinds" '
+            BEGIN { n = split(kinds, order, "\n") }
+            !($1 in seen) { seen[$1]; col[++nc] = $1 }
+            { ms[$1, $2] = $3 }
+            END {
+                printf "\n| |"
+                for (j = 1; j <= nc; j++) printf " %s |", col[j]
+                printf "\n|---|"
+                for (j = 1; j <= nc; j++) printf "--:|"
+                print ""
+                for (i = 1; i <= n; i++) {
+                    if (order[i] == "") continue
+                    printf "| %s |", order[i]
+                    for (j = 1; j <= nc; j++) printf " %.1f |", ms[col[j], order[i]]
+                    print ""
+                }
+            }' "$work/profile.tsv"
+    } | tee -a "$out/results.md"
+}
+
 # --- the run -------------------------------------------------------------------------
 
 cgroup_mode() {
@@ -635,14 +756,17 @@ check_final
 {
     echo "## make bench, $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo
-    echo "\`scripts/bench.sh --runs $runs$([ "$quick" = 0 ] || echo ' --quick')\` on Linux" \
+    echo "\`scripts/bench.sh --runs $runs$([ "$mode" = full ] || echo " --$mode")\` on Linux" \
         "$(uname -r), $(nproc) CPUs, cgroup $(cgroup_mode); busybox image, commit" \
         "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)."
 } | tee "$out/results.md"
-start_to_exit
-if [ "$quick" = 1 ]; then
+if [ "$mode" = profile ]; then
+    profile
+elif [ "$mode" = quick ]; then
+    start_to_exit
     say "quick: only the start-to-exit table; make bench without QUICK measures the rest"
 else
+    start_to_exit
     with_options
     podman_setup
     memory
