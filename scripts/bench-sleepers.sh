@@ -10,7 +10,10 @@
 # of each such parent. Containers started by another COMMAND are stopped first, and
 # COUNT 0 stops all of them. A container is stopped the way its runtime expects it to
 # end by itself: SIGKILL to its init (the parent's child), after which the parent
-# tears it down and exits. Returns once every container runs `sleep` or is gone.
+# tears it down and exits. Returns once every container runs `sleep` or is gone, and
+# the kernel had a moment (1 s, and 1 s more per 100 containers started or stopped) for
+# the work it defers, such as tearing down network namespaces, so that it does not
+# weigh on the start that is measured next.
 set -euo pipefail
 
 # The message goes to DIR/errors too: hyperfine does not show what its --prepare says.
@@ -100,10 +103,10 @@ start() {
     wait_for "running sleep" running_sleep "${pids[@]}"
 }
 
-now=$(wc -l <"$dir/pids")
+now=$(wc -l <"$dir/pids") changed=0
 if [ "$now" -gt 0 ] && [ "$(cat "$dir/command")" != "$*" ]; then
     stop "$now"
-    now=0
+    changed=$now now=0
 fi
 [ $# -eq 0 ] || printf '%s\n' "$*" >"$dir/command"
 if [ "$now" -gt "$count" ]; then
@@ -111,3 +114,5 @@ if [ "$now" -gt "$count" ]; then
 elif [ "$now" -lt "$count" ]; then
     start $((count - now)) "$@"
 fi
+changed=$((changed + (now > count ? now - count : count - now)))
+[ "$changed" = 0 ] || sleep $((1 + changed / 100))

@@ -477,6 +477,8 @@ flatness() {
             prepares[${#names[@]} - 1]=${quoted% }
         done
     done
+    # A moment for the kernel to finish tearing down the namespaces of group 5's containers.
+    sleep 10
     measure 6 "flatness: start to exit while N containers run \`sleep\`, median" "$runs"
     grid 6 "running" 0 "" ""
     echo "(in brackets: the ratio to the same runtime's time with none running)" |
@@ -556,6 +558,8 @@ memory() {
         echo "|---|--:|"
         printf '%s\n' "${rows[@]}" | awk -F'|' '{ printf "| %s | %.2f MiB |\n", $1, $2 / 1024 }'
     } | tee -a "$out/results.md"
+    # For goals: "final: the runt parent|KiB" -> "final<TAB>KiB".
+    printf '%s\n' "${rows[@]}" | sed 's/:[^|]*|/\t/' >"$out/3.tsv"
 }
 
 # --- 6. podman -----------------------------------------------------------------------
@@ -630,6 +634,44 @@ under_podman() {
     fi
     measure 4 "podman run --rm /bin/true, median" "$few"
     table 4 "" "podman crun"
+}
+
+# --- final's goals (issue 14) ---------------------------------------------------------
+
+# median ID NAME: the median, in ms, of command NAME in group ID.
+median() {
+    jq -r --arg name "$2" '.results[] | select(.command == $name) | .median * 1000' "$out/$1.json"
+}
+
+# goal TEXT VALUE LIMIT UNIT: one row, "yes" when VALUE <= LIMIT.
+goal() {
+    awk -v text="$1" -v v="$2" -v limit="$3" -v unit="$4" 'BEGIN {
+        printf "| %s | %.2f%s | %s |\n", text, v, unit, v <= limit ? "yes" : "**no**" }'
+}
+
+goals() {
+    local f=final
+    if [ -z "$final" ]; then
+        say "goals: not measured ($final_why)"
+        return 0
+    fi
+    {
+        echo
+        echo "### final/'s goals (issue 14), from the tables above"
+        echo
+        echo "| goal | measured | met |"
+        echo "|---|--:|:-:|"
+        goal "start to exit at most 2.0x the C floor" \
+            "$(awk -v a="$(median 1 $f)" -v b="$(median 1 floor)" 'BEGIN { print a / b }')" 2.0 x
+        goal "start to exit at most 0.5x crun" \
+            "$(awk -v a="$(median 1 $f)" -v b="$(median 1 crun)" 'BEGIN { print a / b }')" 0.5 x
+        goal "100 started at once: faster than crun (ratio below 1)" \
+            "$(awk -v a="$(median 5 "$f 100")" -v b="$(median 5 "crun 100")" 'BEGIN { print a / b }')" 0.999 x
+        goal "with 500 running: at most 1.2x the start with none" \
+            "$(awk -v a="$(median 6 "$f 500")" -v b="$(median 6 "$f 0")" 'BEGIN { print a / b }')" 1.2 x
+        goal "parent's peak RSS at most 1.5 MiB" \
+            "$(awk -F'\t' -v f=$f '$1 == f { print $2 / 1024 }' "$out/3.tsv")" 1.5 " MiB"
+    } | tee -a "$out/results.md"
 }
 
 # --- --profile: where the time of a start goes ----------------------------------------
@@ -776,5 +818,6 @@ else
     fi
     throughput
     flatness
+    goals
 fi
 say "all tables: $out/results.md; hyperfine's JSON: $out/*.json"
