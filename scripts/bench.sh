@@ -144,7 +144,7 @@ our_cgroups() {
     local ids
     [ -n "$tag" ] || return 0
     ids=$(cat "$work"/sleep-*/log 2>/dev/null | sed -n 's/^=> container //p' | tr '\n' ' ')
-    find /sys/fs/cgroup/ -mindepth 2 -maxdepth 3 -type d ! -path "$covered/*" -printf '%f %p\n' |
+    find /sys/fs/cgroup/ -mindepth 1 -maxdepth 3 -type d ! -path "$covered/*" -printf '%f %p\n' |
         awk -v tag="$tag" -v ids="$ids" '
             BEGIN { n = split(ids, list, " "); for (i = 1; i <= n; i++) id[list[i]] }
             $1 in id || index($1, tag) == 1 { print $2 }'
@@ -599,7 +599,7 @@ CONF
 }
 
 podman_cgroups() {
-    find /sys/fs/cgroup/ -mindepth 2 -maxdepth 3 -type d -path '*/libpod_parent*' \
+    find /sys/fs/cgroup/ -mindepth 1 -maxdepth 3 -type d -path "*/libpod_parent*" \
         ! -path "$covered/*" | sort
 }
 
