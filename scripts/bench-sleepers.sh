@@ -13,7 +13,8 @@
 # tears it down and exits. Returns once every container runs `sleep` or is gone, and
 # the kernel had a moment (1 s, and 1 s more per 100 containers started or stopped) for
 # the work it defers, such as tearing down network namespaces, so that it does not
-# weigh on the start that is measured next.
+# weigh on the start that is measured next. Like every timed start in make bench, that
+# start then comes after a pause of 0.1 s (see PAUSE in scripts/bench.sh).
 set -euo pipefail
 
 # The message goes to DIR/errors too: hyperfine does not show what its --prepare says.
@@ -116,3 +117,4 @@ elif [ "$now" -lt "$count" ]; then
 fi
 changed=$((changed + (now > count ? now - count : count - now)))
 [ "$changed" = 0 ] || sleep $((1 + changed / 100))
+sleep 0.1

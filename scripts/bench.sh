@@ -13,7 +13,8 @@
 #              call (strace -T), for the commands of the first table
 #   --out DIR  where the tables (results.md) and hyperfine's JSON go (default: .bench/)
 #
-# Each group of timings is one hyperfine invocation:
+# Each group of timings is one hyperfine invocation, which pauses 0.1 s before each run
+# so that every start is an isolated one (see PAUSE below):
 #   1. start to exit of /bin/true in the busybox image: the floor (scripts/bench-floor.c),
 #      unshare + chroot, stages 01-07, final, crun and runc (`runc spec` defaults)
 #   2. with limits, a user namespace and a volume: final, stage 07 (limits only), crun, runc
@@ -197,9 +198,17 @@ add() {
 
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
+# Every timed run comes after a pause, so that each start is an isolated one, as when a
+# user starts a container. Back to back, starts share work that an isolated start must
+# do alone: moving a process into a cgroup waits for an RCU grace period (about 10 ms
+# here), and a start that follows another within a few milliseconds skips that wait.
+PAUSE=0.1
+
 # measure ID TITLE RUNS: one hyperfine invocation over the commands added since the last.
 measure() {
     local id=$1 title=$2 n=$3 args=() i before after
+    # A --prepare of our own (flatness) pauses itself.
+    [ -n "${prepares[*]}" ] || args+=(--prepare "sleep $PAUSE")
     for i in "${!names[@]}"; do
         [ -z "${prepares[i]:-}" ] || args+=(--prepare "${prepares[i]}")
         args+=(--command-name "${names[i]}" "${commands[i]}")
@@ -216,7 +225,8 @@ measure() {
         echo
         echo "### $id. $title"
         echo
-        echo "$n runs per command; load average before $before, after $after."
+        echo "$n runs per command, each after a pause of ${PAUSE}s; load average before $before," \
+            "after $after."
         loaded "$before" "$after"
     } | tee -a "$out/results.md"
     for i in "${!names[@]}"; do
@@ -725,6 +735,7 @@ profile_one() {
     for ((run = 1; run <= runs; run++)); do
         dir=$work/profile/$name/$run
         mkdir -p "$dir"
+        sleep "$PAUSE"
         start=$(date +%s%N)
         # -ff: one file per process, so that no call is split across lines.
         strace -ff -r -T -y -o "$dir/trace" "$@" </dev/null >/dev/null 2>"$dir/stderr" ||
