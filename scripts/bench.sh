@@ -20,8 +20,8 @@
 #   2. with limits, a user namespace and a volume: final, stage 07 (limits only), crun, runc
 #   3. memory: peak RSS (VmHWM) of the process that stays with a running container
 #   4. podman run --rm with each runtime, when podman is installed
-#   5. throughput: N = 1, 10, 50, 100 containers started at once, wall time
-#   6. flatness: start to exit while 0, 100, 500 `sleep` containers are running
+#   5. flatness: start to exit while 0, 100, 500 `sleep` containers are running
+#   6. throughput: N = 1, 10, 50, 100 containers started at once, wall time
 # 5 and 6 load the machine themselves, so they come last.
 # final/ joins once `final/runt run IMAGE true` works, and podman's table once its OCI
 # front door does; until then a line says why it is missing. The plots, docs/performance.png
@@ -182,13 +182,15 @@ prepare_work() {
 
 # --- running one group ---------------------------------------------------------------
 
-names=() labels=() commands=() prepares=()
+names=() labels=() commands=() prepares=() before=""
 
 # add NAME LABEL COMMAND...: a command of the next group, run once now so that a broken
 # one stops the benchmark with its own message, not hyperfine's "non-zero exit code".
 add() {
     local name=$1 label=$2 quoted err
     shift 2
+    # The load average of the group: before its commands run, here or under hyperfine.
+    [ ${#names[@]} -gt 0 ] || before=$(loadavg)
     if ! err=$("$@" 2>&1 </dev/null >/dev/null); then
         die "$label failed: $* -> ${err:-exit status $?}"
     fi
@@ -206,14 +208,13 @@ PAUSE=0.1
 
 # measure ID TITLE RUNS: one hyperfine invocation over the commands added since the last.
 measure() {
-    local id=$1 title=$2 n=$3 args=() i before after
+    local id=$1 title=$2 n=$3 args=() i after
     # A --prepare of our own (flatness) pauses itself.
     [ -n "${prepares[*]}" ] || args+=(--prepare "sleep $PAUSE")
     for i in "${!names[@]}"; do
         [ -z "${prepares[i]:-}" ] || args+=(--prepare "${prepares[i]}")
         args+=(--command-name "${names[i]}" "${commands[i]}")
     done
-    before=$(loadavg)
     say "$id. $title: ${#names[@]} commands, $n runs each (load average $before) ..."
     if ! hyperfine -N --style none --runs "$n" --warmup $((n < 3 ? 1 : 3)) \
         --export-json "$out/$id.json" "${args[@]}" >/dev/null; then
@@ -236,7 +237,7 @@ measure() {
 }
 
 # A load average above half the CPUs before a group means others were running: repeat it
-# before quoting it. After groups 5 and 6 the load is this benchmark's own.
+# before quoting it. After group 5 (flatness) the load is mostly this benchmark's own.
 self_loaded=0
 loaded() {
     local half
@@ -440,9 +441,8 @@ throughput() {
             fi
         done
     done
-    measure 5 "throughput: N containers started at once, wall time until all have exited" "$few"
-    self_loaded=1
-    grid 5 "N" "" crun each
+    measure 6 "throughput: N containers started at once, wall time until all have exited" "$few"
+    grid 6 "N" "" crun each
     echo "(in brackets: the ratio to crun's time for the same N, and the time per container)" |
         tee -a "$out/results.md"
     plot_throughput
@@ -450,9 +450,9 @@ throughput() {
 
 plot_throughput() {
     local cols
-    cols=$(jq -r '[.results[] | .command | split(" ")[0]] | unique | join(" ")' "$out/5.json")
-    jq -r '.results[] | (.command | split(" ")) + [.median * 1000 | tostring] | @tsv' "$out/5.json" \
-        >"$out/5.dat"
+    cols=$(jq -r '[.results[] | .command | split(" ")[0]] | unique | join(" ")' "$out/6.json")
+    jq -r '.results[] | (.command | split(" ")) + [.median * 1000 | tostring] | @tsv' "$out/6.json" \
+        >"$out/6.dat"
     gnuplot <<EOF
 set terminal pngcairo size 700,450 font "DejaVu Sans,10"
 set output "$repo/docs/throughput.png"
@@ -461,7 +461,7 @@ set xlabel "containers started at once"
 set ylabel "milliseconds until all have exited"
 set key top left noenhanced
 set grid
-plot for [r in "$cols"] "< awk -v r=" . r . " '\$1 == r' $out/5.dat" using 2:3 with linespoints title r
+plot for [r in "$cols"] "< awk -v r=" . r . " '\$1 == r' $out/6.dat" using 2:3 with linespoints title r
 EOF
     say "plot: docs/throughput.png"
 }
@@ -487,10 +487,9 @@ flatness() {
             prepares[${#names[@]} - 1]=${quoted% }
         done
     done
-    # A moment for the kernel to finish tearing down the namespaces of group 5's containers.
-    sleep 10
-    measure 6 "flatness: start to exit while N containers run \`sleep\`, median" "$runs"
-    grid 6 "running" 0 "" ""
+    measure 5 "flatness: start to exit while N containers run \`sleep\`, median" "$runs"
+    self_loaded=1
+    grid 5 "running" 0 "" ""
     echo "(in brackets: the ratio to the same runtime's time with none running)" |
         tee -a "$out/results.md"
     bash scripts/bench-sleepers.sh "$work/sleep-flat" 0
@@ -676,9 +675,9 @@ goals() {
         goal "start to exit at most 0.5x crun" \
             "$(awk -v a="$(median 1 $f)" -v b="$(median 1 crun)" 'BEGIN { print a / b }')" 0.5 x
         goal "100 started at once: faster than crun (ratio below 1)" \
-            "$(awk -v a="$(median 5 "$f 100")" -v b="$(median 5 "crun 100")" 'BEGIN { print a / b }')" 0.999 x
+            "$(awk -v a="$(median 6 "$f 100")" -v b="$(median 6 "crun 100")" 'BEGIN { print a / b }')" 0.999 x
         goal "with 500 running: at most 1.2x the start with none" \
-            "$(awk -v a="$(median 6 "$f 500")" -v b="$(median 6 "$f 0")" 'BEGIN { print a / b }')" 1.2 x
+            "$(awk -v a="$(median 5 "$f 500")" -v b="$(median 5 "$f 0")" 'BEGIN { print a / b }')" 1.2 x
         goal "parent's peak RSS at most 1.5 MiB" \
             "$(awk -F'\t' -v f=$f '$1 == f { print $2 / 1024 }' "$out/3.tsv")" 1.5 " MiB"
     } | tee -a "$out/results.md"
@@ -827,8 +826,10 @@ else
         under_podman
         podman_down
     fi
-    throughput
     flatness
+    # A moment for the kernel to finish tearing down the namespaces of the sleep containers.
+    sleep 10
+    throughput
     goals
 fi
 say "all tables: $out/results.md; hyperfine's JSON: $out/*.json"
