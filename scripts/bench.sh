@@ -761,14 +761,89 @@ profile_one() {
         }' >>"$work/profile.tsv"
 }
 
+# Why a start's processes were blocked in the kernel, in the order of the second table's
+# rows. Each is the first match, in a callchain where a process went to sleep, of a pattern.
+REASONS=(
+    "moving into a cgroup: an RCU grace period|rcu_sync_enter"
+    "umount: an expedited RCU grace period|synchronize_rcu_expedited <- namespace_unlock <- path_umount"
+    "container exit: unmounting the overlay syncs its upper fs|ovl_sync_fs|sync_filesystem|wb_wait_for_completion|filemap_fdatawait|blkdev_issue_flush"
+    "container exit: tearing down the mount namespace|free_nsproxy|put_mnt_ns"
+    "ext4 discard of freed blocks (rmdir, unlink)|blkdev_issue_discard"
+    "other RCU grace periods|synchronize_rcu"
+    "reading files from disk|io_schedule|filemap_fault|folio_wait"
+    "runnable, waiting for a CPU|exit_to_user_mode|irqentry_exit|__cond_resched|preempt_schedule"
+    "other|"
+)
+
+# blocked_one NAME LABEL COMMAND...: RUNS runs under `perf sched record -g`; for each
+# reason, the time per start that the command's processes spent blocked for it.
+blocked_one() {
+    local name=$1 quoted reasons
+    shift 2
+    printf -v quoted '%q ' "$@"
+    # Recording is system-wide, but in this PID namespace other processes show as pid 0.
+    perf sched record -q -g -o "$work/perf.data" -- bash -c "for ((i = 0; i < $runs; i++)); do
+            sleep $PAUSE; $quoted </dev/null >/dev/null 2>&1 || exit 1; done" >/dev/null 2>&1 ||
+        die "$name failed under perf sched record"
+    printf -v reasons '%s\n' "${REASONS[@]}"
+    # timehist: one line per time a task was switched out: its wait before this run, and
+    # the callchain where it stopped running. So a wait's reason is on the task's line before.
+    perf sched timehist -g -i "$work/perf.data" 2>/dev/null | awk -v name="$name" -v runs="$runs" \
+        -v reasons="$reasons" '
+        BEGIN {
+            n = split(reasons, r, "\n")
+            for (i = 1; i <= n; i++) { label[i] = r[i]; sub(/[|].*/, "", label[i]); pat[i] = r[i]; sub(/^[^|]*[|]/, "", pat[i]) }
+        }
+        # Tasks "comm[tid]" or "comm[tid/pid]"; pid 0 is a process outside this namespace.
+        $3 !~ /\[[1-9][0-9]*(\/[0-9]+)?\]$/ || $3 ~ /^(bash|sleep|perf|perf-exec)\[/ { next }
+        {
+            tid = $3
+            sub(/.*\[/, "", tid)
+            if (tid in why && why[tid] != "") blocked[why[tid]] += $4
+            # Waiting for another process or thread is that one'"'"'s time, counted there.
+            why[tid] = ""
+            if ($0 ~ /do_wait|pipe_read|futex|epoll_wait|sock_read_iter|sock_recvmsg|sched_yield/ ||
+                $0 ~ /do_task_dead|do_nanosleep|do_sigtimedwait|sigsuspend/)
+                next
+            for (i = 1; i <= n; i++)
+                if (label[i] != "" && (pat[i] == "" || $0 ~ pat[i])) { why[tid] = label[i]; break }
+        }
+        END { for (k in blocked) printf "%s\t%s\t%.2f\n", name, k, blocked[k] / runs }' \
+        >>"$work/blocked.tsv"
+    rm -f "$work/perf.data"
+}
+
+# pivot TSV ROW...: "COLUMN<TAB>ROW<TAB>MS" lines as a table, the rows in the order given.
+pivot() {
+    local tsv=$1 rows
+    shift
+    printf -v rows '%s\n' "$@"
+    awk -F'\t' -v rows="$rows" '
+        BEGIN { n = split(rows, order, "\n") }
+        !($1 in seen) { seen[$1]; col[++nc] = $1 }
+        { ms[$1, $2] = $3 }
+        END {
+            printf "\n| |"
+            for (j = 1; j <= nc; j++) printf " %s |", col[j]
+            printf "\n|---|"
+            for (j = 1; j <= nc; j++) printf "--:|"
+            print ""
+            for (i = 1; i <= n; i++) {
+                if (order[i] == "") continue
+                printf "| %s |", order[i]
+                for (j = 1; j <= nc; j++) printf " %.1f |", ms[col[j], order[i]]
+                print ""
+            }
+        }' "$tsv"
+}
+
 profile() {
-    local before kinds
+    local before reason labels=()
     note_final "profile"
     before=$(loadavg)
     say "profile: where the time goes, $runs straced runs of each command (load average $before) ..."
     mkdir -p "$work/profile"
     each_start profile_one
-    printf -v kinds '%s\n' "${KINDS[@]}"
     {
         echo
         echo "### Where the time of a start goes: median milliseconds inside each kind of system call"
@@ -776,23 +851,24 @@ profile() {
         echo "$runs runs of each under \`strace -ff -r -T -y\`, which slows every call down: compare"
         echo "rows and columns, not these totals with the timings. Load average before $before, after"
         echo "$(loadavg). Left out: time spent waiting for another process (wait4, reading a pipe)."
-        awk -F'\t' -v kinds="$kinds" '
-            BEGIN { n = split(kinds, order, "\n") }
-            !($1 in seen) { seen[$1]; col[++nc] = $1 }
-            { ms[$1, $2] = $3 }
-            END {
-                printf "\n| |"
-                for (j = 1; j <= nc; j++) printf " %s |", col[j]
-                printf "\n|---|"
-                for (j = 1; j <= nc; j++) printf "--:|"
-                print ""
-                for (i = 1; i <= n; i++) {
-                    if (order[i] == "") continue
-                    printf "| %s |", order[i]
-                    for (j = 1; j <= nc; j++) printf " %.1f |", ms[col[j], order[i]]
-                    print ""
-                }
-            }' "$work/profile.tsv"
+        pivot "$work/profile.tsv" "${KINDS[@]}"
+    } | tee -a "$out/results.md"
+    if ! command -v perf >/dev/null; then
+        say "profile: no perf here (Debian: linux-perf), so no table of why starts block"
+        return 0
+    fi
+    before=$(loadavg)
+    say "profile: why a start blocks in the kernel, perf over $runs runs of each (load average $before) ..."
+    each_start blocked_one
+    for reason in "${REASONS[@]}"; do labels+=("${reason%%|*}"); done
+    {
+        echo
+        echo "### Why a start waits: milliseconds per start that its processes spent blocked, by reason"
+        echo
+        echo "$runs runs of each, each after a pause of ${PAUSE}s, under \`perf sched record -g\`; the"
+        echo "reason is the kernel callchain where a process went to sleep (\`perf sched timehist -g\`)."
+        echo "Left out: waiting for another process or thread. Load average before $before, after $(loadavg)."
+        pivot "$work/blocked.tsv" "${labels[@]}"
     } | tee -a "$out/results.md"
 }
 
