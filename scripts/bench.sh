@@ -237,7 +237,8 @@ measure() {
 }
 
 # A load average above half the CPUs before a group means others were running: repeat it
-# before quoting it. After group 5 (flatness) the load is mostly this benchmark's own.
+# before quoting it. After groups 4 to 6 (podman, flatness, throughput) the load average,
+# which takes a minute to fall, is mostly this benchmark's own.
 self_loaded=0
 loaded() {
     local half
@@ -642,6 +643,7 @@ under_podman() {
         say "podman: no final/ (its OCI front door does not work yet: $(head -n1 <<<"$err"))"
     fi
     measure 4 "podman run --rm /bin/true, median" "$few"
+    self_loaded=1
     table 4 "" "podman crun"
 }
 
