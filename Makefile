@@ -45,8 +45,8 @@ help:
 	@echo "make diff-N          the lesson of stage N: diff -u of runt.c against stage N-1"
 	@echo "make image           build the busybox root filesystem in images/busybox"
 	@echo "sudo make bench      what each stage costs, and runt against crun, runc and a C floor"
-	@echo "                     (RUNS=N runs per command, QUICK=1 the start-to-exit table only,"
-	@echo "                     PROFILE=1 where its time goes, from strace)"
+	@echo "                     (RUNS=N runs per command, ROUNDS=R interleaved rounds, QUICK=1"
+	@echo "                     the start-to-exit table only, PROFILE=1 where its time goes)"
 	@echo "sudo make cleanup    remove runt's leftovers (containers, cgroups, mounts, state) after a broken exercise"
 	@echo "make format | lint | clean"
 
@@ -120,12 +120,14 @@ lint:
 # Benchmarks, not tests: make test never runs this. It needs hyperfine, crun, runc,
 # gnuplot and jq (scripts/setup.sh --bench) and rewrites docs/performance.png.
 RUNS    ?=
+ROUNDS  ?=
 QUICK   ?=
 PROFILE ?=
 bench:
 	@bash scripts/setup.sh --bench
 	@$(MAKE) -s --no-print-directory all image $(FLOOR)
-	@bash scripts/bench.sh $(if $(RUNS),--runs $(RUNS)) $(if $(QUICK),--quick) $(if $(PROFILE),--profile)
+	@bash scripts/bench.sh $(if $(RUNS),--runs $(RUNS)) $(if $(ROUNDS),--rounds $(ROUNDS)) \
+	  $(if $(QUICK),--quick) $(if $(PROFILE),--profile)
 
 # After a broken exercise: runt's own processes, cgroups, mounts and state, nothing else.
 cleanup:

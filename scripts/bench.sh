@@ -4,10 +4,14 @@
 # only figures taken in one hyperfine run, and their ratios, can be compared.
 # Benchmarks, not tests: nothing here asserts a time. A command that fails does fail it.
 #
-#   scripts/bench.sh [--runs N] [--quick | --profile] [--out DIR]
+#   scripts/bench.sh [--runs N] [--rounds R] [--quick | --profile] [--out DIR]
 #
 #   --runs N   timing runs per command (default 60, 20 with --quick or --profile);
 #              throughput and podman take at most 10, as their commands last long
+#   --rounds R split each group's runs into R hyperfine invocations, each with the
+#              commands in another order, and take the median of them all (default 1:
+#              one invocation). hyperfine runs all runs of one command before the next,
+#              so a busy moment weighs on one command only; rounds spread it over all.
 #   --quick    only the first table (start to exit) and its plot
 #   --profile  instead of timings: where the time of a start goes, system call by system
 #              call (strace -T), for the commands of the first table
@@ -42,7 +46,7 @@ die() {
 }
 say() { echo "bench: $*"; }
 
-runs="" mode=full out=$repo/.bench
+runs="" rounds=1 mode=full out=$repo/.bench
 while [ $# -gt 0 ]; do
     case $1 in
     --runs)
@@ -52,13 +56,20 @@ while [ $# -gt 0 ]; do
         runs=$2
         shift 2
         ;;
+    --rounds)
+        if ! [[ ${2:-} =~ ^[0-9]+$ ]] || [ "$2" -lt 1 ]; then
+            die "--rounds needs a number, at least 1"
+        fi
+        rounds=$2
+        shift 2
+        ;;
     --quick | --profile) mode=${1#--} && shift ;;
     --out)
         [ -n "${2:-}" ] || die "--out needs a directory"
         out=$(realpath -m "$2")
         shift 2
         ;;
-    *) die "usage: $0 [--runs N] [--quick | --profile] [--out DIR]" ;;
+    *) die "usage: $0 [--runs N] [--rounds R] [--quick | --profile] [--out DIR]" ;;
     esac
 done
 if [ -z "$runs" ]; then
@@ -85,7 +96,7 @@ done
 # Into new namespaces: bash is PID 1 there and reaps every orphan, and when it exits
 # the kernel kills whatever is left in the namespace.
 if [ "${RUNT_BENCH_INSIDE:-}" != 1 ]; then
-    set -- --runs "$runs" --out "$out"
+    set -- --runs "$runs" --rounds "$rounds" --out "$out"
     [ "$mode" = full ] || set -- "$@" "--$mode"
     RUNT_BENCH_INSIDE=1 exec unshare --mount --propagation private --pid --fork --mount-proc \
         --kill-child bash "$0" "$@"
@@ -206,34 +217,62 @@ loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 # here), and a start that follows another within a few milliseconds skips that wait.
 PAUSE=0.1
 
-# measure ID TITLE RUNS: one hyperfine invocation over the commands added since the last.
+# measure ID TITLE RUNS: the commands added since the last group, in one hyperfine
+# invocation, or in one per round (see --rounds), whose JSON is then merged into one.
 measure() {
-    local id=$1 title=$2 n=$3 args=() i after
-    # A --prepare of our own (flatness) pauses itself.
-    [ -n "${prepares[*]}" ] || args+=(--prepare "sleep $PAUSE")
-    for i in "${!names[@]}"; do
-        [ -z "${prepares[i]:-}" ] || args+=(--prepare "${prepares[i]}")
-        args+=(--command-name "${names[i]}" "${commands[i]}")
+    local id=$1 title=$2 n=$3 r=$rounds k=${#names[@]} per round i j args after how
+    # Flatness's --prepare keeps its sleep containers between runs: one round only.
+    [ -z "${prepares[*]}" ] || r=1
+    per=$(((n + r - 1) / r))
+    how="$n runs per command"
+    [ "$r" = 1 ] || how="$((per * r)) runs per command, in $r rounds of $per"
+    say "$id. $title: $k commands, $how (load average $before) ..."
+    for ((round = 0; round < r; round++)); do
+        args=()
+        # A --prepare of our own (flatness) pauses itself.
+        [ -n "${prepares[*]}" ] || args+=(--prepare "sleep $PAUSE")
+        for ((j = 0; j < k; j++)); do
+            i=$(((j + round) % k))
+            [ -z "${prepares[i]:-}" ] || args+=(--prepare "${prepares[i]}")
+            args+=(--command-name "${names[i]}" "${commands[i]}")
+        done
+        if ! hyperfine -N --style none --runs "$per" --warmup $((per < 3 ? 1 : 3)) \
+            --export-json "$work/round-$round.json" "${args[@]}" >/dev/null; then
+            cat "$work"/sleep-*/errors 2>/dev/null >&2 || true
+            die "$id. $title: hyperfine failed"
+        fi
     done
-    say "$id. $title: ${#names[@]} commands, $n runs each (load average $before) ..."
-    if ! hyperfine -N --style none --runs "$n" --warmup $((n < 3 ? 1 : 3)) \
-        --export-json "$out/$id.json" "${args[@]}" >/dev/null; then
-        cat "$work"/sleep-*/errors 2>/dev/null >&2 || true
-        die "$id. $title: hyperfine failed"
-    fi
+    merge_rounds "$r" >"$out/$id.json"
     after=$(loadavg)
     {
         echo
         echo "### $id. $title"
         echo
-        echo "$n runs per command, each after a pause of ${PAUSE}s; load average before $before," \
-            "after $after."
+        echo "$how, each after a pause of ${PAUSE}s; load average before $before, after $after."
         loaded "$before" "$after"
     } | tee -a "$out/results.md"
     for i in "${!names[@]}"; do
         printf '%s\t%s\n' "${names[i]}" "${labels[i]}"
     done >"$work/labels"
     names=() labels=() commands=() prepares=()
+}
+
+# merge_rounds R: hyperfine's JSON of R rounds as one, the commands in the first round's
+# order, each with all its times and their median, mean, min and max.
+merge_rounds() {
+    local r
+    if [ "$1" = 1 ]; then
+        cat "$work/round-0.json"
+        return
+    fi
+    for ((r = 0; r < $1; r++)); do cat "$work/round-$r.json"; done | jq -s '
+        (.[0].results | map(.command)) as $order
+        | [.[].results[]] as $all
+        | {results: [$order[] as $c
+            | {command: $c, times: ([$all[] | select(.command == $c) | .times[]] | sort)}
+            | .median = (.times | if length % 2 == 1 then .[(length - 1) / 2]
+                                  else (.[length / 2 - 1] + .[length / 2]) / 2 end)
+            | .mean = (.times | add / length) | .min = .times[0] | .max = .times[-1]]}'
 }
 
 # A load average above half the CPUs before a group means others were running: repeat it
@@ -886,7 +925,8 @@ check_final
 {
     echo "## make bench, $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo
-    echo "\`scripts/bench.sh --runs $runs$([ "$mode" = full ] || echo " --$mode")\` on Linux" \
+    echo "\`scripts/bench.sh --runs $runs --rounds $rounds$([ "$mode" = full ] || echo " --$mode")\`" \
+        "on Linux" \
         "$(uname -r), $(nproc) CPUs, cgroup $(cgroup_mode); busybox image, commit" \
         "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)."
 } | tee "$out/results.md"
