@@ -120,6 +120,29 @@ hide_cgroup2() {
     say "  here uses the v1 controllers only. The host's mounts are untouched."
 }
 
+# (Added by the lead.) crun 1.8.1 bind-mounts the host's device nodes into a container
+# with a user namespace and then chowns them to the container's root: the host's own
+# /dev/null ended up owned by uid 100000, several times, while this benchmark ran. In
+# this private mount namespace, /dev becomes a tmpfs with nodes of its own, so whatever
+# a runtime does to "/dev/null" here happens to a node nobody else uses.
+private_dev() {
+    local n name major minor
+    mount -t tmpfs -o mode=0755,size=64k runt-bench-dev /dev
+    for n in null:1:3 zero:1:5 full:1:7 random:1:8 urandom:1:9 tty:5:0; do
+        IFS=: read -r name major minor <<<"$n"
+        mknod -m 0666 "/dev/$name" c "$major" "$minor"
+    done
+    mkdir /dev/pts /dev/shm /dev/mqueue
+    mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 runt-bench-pts /dev/pts
+    mount -t tmpfs -o mode=1777 runt-bench-shm /dev/shm
+    mount -t mqueue runt-bench-mqueue /dev/mqueue
+    ln -s pts/ptmx /dev/ptmx
+    ln -s /proc/self/fd /dev/fd
+    ln -s /proc/self/fd/0 /dev/stdin
+    ln -s /proc/self/fd/1 /dev/stdout
+    ln -s /proc/self/fd/2 /dev/stderr
+}
+
 work="" tag="" podman_up=0
 cleanup() {
     local status=$? d
@@ -919,6 +942,7 @@ cgroup_mode() {
     if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then echo v2; else echo v1; fi
 }
 
+private_dev
 hide_cgroup2
 prepare_work
 check_final
