@@ -4,14 +4,17 @@
 SHELL   := /bin/bash
 STAGES  := $(sort $(wildcard [0-9][0-9]-*))
 LAST    := $(lastword $(STAGES))
-BINS    := $(STAGES:%=%/runt) $(if $(wildcard final/runt.c),final/runt)
+BINS    := $(STAGES:%=%/runt)
+# final/ is one program in several files (runt.h declares what they share).
+FINAL_SRCS := $(wildcard final/*.c)
+FINAL_HDRS := $(wildcard final/*.h)
 
 CC      ?= cc
 CFLAGS  := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Wshadow -Wconversion
 # What each stage links: capabilities arrive in 06, seccomp in 07.
 LDLIBS_06-capabilities := -lcap
 LDLIBS_07-seccomp      := -lcap -lseccomp
-LDLIBS_final           := -lcap -lseccomp
+LDLIBS_final           := -lcap -lseccomp -ljson-c
 
 # Small programs that run inside containers; static, so they run in the busybox image.
 TESTPROGS := $(patsubst tests/%.c,tests/bin/%,$(wildcard tests/*.c))
@@ -23,26 +26,31 @@ CSOURCES   = $(wildcard */runt.c) $(wildcard tests/*.c) $(wildcard scripts/*.c)
 # Stage N's folder: $(call stage_dir,3) -> 03-pivot-root
 stage_dir = $(firstword $(filter $(shell printf %02d $(1))-%,$(STAGES)))
 
-# `make run` uses the last stage unless STAGE=N is given, and a shell unless CMD=... is.
-STAGE   ?= $(patsubst 0%,%,$(firstword $(subst -, ,$(LAST))))
-RUN_DIR := $(call stage_dir,$(STAGE))
+# `make run` uses final/ unless STAGE=N is given, and a shell unless CMD=... is.
+STAGE   ?= final
+RUN_DIR := $(if $(filter final,$(STAGE)),final,$(call stage_dir,$(STAGE)))
+# Every suite run: the stages by number, then final/ (which runs all of them and its own).
+TEST_STAGES := $(patsubst 0%,%,$(foreach s,$(STAGES),$(firstword $(subst -, ,$(s))))) $(if $(FINAL_SRCS),final)
 CMD     ?= /bin/sh
 IMAGE   := images/busybox
 
 .PHONY: all help setup image test test-v1 test-v2 fresh-machine-test run bench cleanup clean format lint
 .DEFAULT_GOAL := all
 
-all: $(BINS) $(TESTPROGS)
+all: $(BINS) $(if $(FINAL_SRCS),final/runt) $(TESTPROGS)
 
 help:
 	@echo "make                 build every stage and the test programs"
-	@echo "sudo make run        a shell in a container (STAGE=N picks a stage, CMD='...' a command)"
+	@echo "sudo make run        a shell in a final/ container (STAGE=N picks a stage, CMD='...' a command)"
 	@echo "sudo make test       install what is missing, build, run every suite (v1 here, v2 in a VM)"
-	@echo "sudo make stage-N    build stage N and run suites 1..N against it"
+	@echo "sudo make stage-N    build stage N and run suites 1..N against it (stage-final: all, and final's)"
 	@echo "sudo make test-N     run stage N's own suite against it"
 	@echo "sudo make test-v2    run every stage's suites in a cgroup v2 VM (qemu)"
 	@echo "sudo make fresh-machine-test   make test and make run in a bare Debian 12 (debootstrap)"
 	@echo "make diff-N          the lesson of stage N: diff -u of runt.c against stage N-1"
+	@echo "make exercise-N      work/NN-name/runt.c: stage N with its lesson's functions to write (FORCE=1 starts over)"
+	@echo "sudo make check-N    build your work/NN-name/runt.c, run suites 1..N on it: which claims hold (FILTER=regex)"
+	@echo "make solution-N      diff -u of your work/NN-name/runt.c against the reference"
 	@echo "make image           build the busybox root filesystem in images/busybox"
 	@echo "sudo make bench      what each stage costs, and runt against crun, runc and a C floor"
 	@echo "                     (RUNS=N runs per command, ROUNDS=R interleaved rounds, QUICK=1"
@@ -53,6 +61,9 @@ help:
 $(BINS): %/runt: %/runt.c
 	$(CC) $(CFLAGS) -o $@ $< $(LDLIBS_$*)
 
+final/runt: $(FINAL_SRCS) $(FINAL_HDRS)
+	$(CC) $(CFLAGS) -o $@ $(FINAL_SRCS) $(LDLIBS_final)
+
 tests/bin/%: tests/%.c
 	@mkdir -p tests/bin
 	$(CC) $(CFLAGS) -static -o $@ $<
@@ -60,12 +71,26 @@ tests/bin/%: tests/%.c
 $(FLOOR): $(FLOOR).c
 	$(CC) $(CFLAGS) -static -o $@ $<
 
+# Two host-side helpers of final/seccomp.bats link libseccomp, so they are not static:
+# seccomp-run loads final's filter and execs a command, seccomp-dump reads a process's filters.
+tests/bin/seccomp-run: tests/seccomp-run.c final/seccomp.c final/error.c final/seccomp.h final/runt.h
+	@mkdir -p tests/bin
+	$(CC) $(CFLAGS) -o $@ tests/seccomp-run.c final/seccomp.c final/error.c -lseccomp -lcap
+
+tests/bin/seccomp-dump: tests/seccomp-dump.c
+	@mkdir -p tests/bin
+	$(CC) $(CFLAGS) -o $@ $< -lseccomp
+
 setup:
 	@bash scripts/setup.sh
 
 image: $(IMAGE)/bin/busybox
 $(IMAGE)/bin/busybox:
 	@bash scripts/download_image.sh busybox
+
+stage-final: image $(TESTPROGS)
+	@$(MAKE) --no-print-directory final/runt
+	@bash scripts/run-tests.sh final
 
 stage-%: image $(TESTPROGS)
 	@$(MAKE) --no-print-directory $(call stage_dir,$*)/runt
@@ -79,21 +104,23 @@ test-%: image $(TESTPROGS)
 # machine) and, when qemu is installed, in a cgroup v2 VM.
 test: setup
 	@$(MAKE) -s --no-print-directory all image
-	@bash scripts/test-all.sh $(patsubst 0%,%,$(foreach s,$(STAGES),$(firstword $(subst -, ,$(s)))))
+	@bash scripts/test-all.sh $(TEST_STAGES)
 
 test-v1: all image
-	@bash scripts/run-tests.sh $(patsubst 0%,%,$(foreach s,$(STAGES),$(firstword $(subst -, ,$(s)))))
+	@bash scripts/run-tests.sh $(TEST_STAGES)
 
 test-v2: all image
-	@bash scripts/vm-test.sh $(patsubst 0%,%,$(foreach s,$(STAGES),$(firstword $(subst -, ,$(s)))))
+	@bash scripts/vm-test.sh $(TEST_STAGES)
 
 # The README's two commands on a Debian 12 that has nothing installed (slow; CI runs it).
 fresh-machine-test:
 	@bash scripts/fresh-machine-test.sh
 
+# final/ gets -t when stdin is a terminal: a shell with job control, `tty` that works.
 run: setup
 	@$(MAKE) -s --no-print-directory $(RUN_DIR)/runt image
-	@if [ "$(STAGE)" -ge 3 ]; then rootfs=$(IMAGE); else rootfs=; fi; \
+	@if [ "$(STAGE)" = final ]; then tty=; [ -t 0 ] && tty=-t; exec ./final/runt run $$tty $(IMAGE) $(CMD); fi; \
+	 if [ "$(STAGE)" -ge 3 ]; then rootfs=$(IMAGE); else rootfs=; fi; \
 	 if [ "$(STAGE)" = 3 ]; then echo "note: stage 03 writes straight into $(IMAGE)" >&2; fi; \
 	 exec ./$(RUN_DIR)/runt run $$rootfs $(CMD)
 
@@ -103,19 +130,32 @@ diff-%:
 	 diff -u $$prev/runt.c $$this/runt.c || true
 
 format:
-	clang-format -i $(CSOURCES)
+	clang-format -i $(CSOURCES) $(FINAL_SRCS) $(FINAL_HDRS)
 
 lint:
-	clang-format --dry-run -Werror $(CSOURCES)
-	@for f in $(CSOURCES); do \
+	clang-format --dry-run -Werror $(CSOURCES) $(FINAL_SRCS) $(FINAL_HDRS)
+	@for f in $(CSOURCES) $(FINAL_SRCS); do \
 	   echo "clang-tidy $$f"; \
 	   clang-tidy --quiet --warnings-as-errors='*' \
 	     --checks='-*,clang-analyzer-*,-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling,bugprone-*,-bugprone-easily-swappable-parameters,-bugprone-reserved-identifier,misc-redundant-expression' \
 	     $$f -- $(CFLAGS) || exit 1; \
 	 done
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
-	  --suppress=missingIncludeSystem --inline-suppr -D_GNU_SOURCE $(CSOURCES)
-	shellcheck -x scripts/*.sh tests/helpers.bash .ci/run
+	  --suppress=missingIncludeSystem --inline-suppr -D_GNU_SOURCE $(CSOURCES) $(FINAL_SRCS)
+	shellcheck -x scripts/*.sh tests/*.sh tests/helpers.bash .ci/run
+
+# The exercises (scripts/exercise.sh): the learner's copy of stage N, in work/NN-name/
+# (git-ignored; WORK=DIR puts it elsewhere), with the bodies of the lesson's functions to
+# write. WORK, FORCE and FILTER reach the script from make's command line or environment.
+exercise-%:
+	@bash scripts/exercise.sh blank $*
+
+check-%: image $(TESTPROGS)
+	@CC='$(CC)' CFLAGS='$(CFLAGS)' LDLIBS='$(LDLIBS_$(call stage_dir,$*))' \
+	 bash scripts/exercise.sh check $*
+
+solution-%:
+	@bash scripts/exercise.sh solution $*
 
 # Benchmarks, not tests: make test never runs this. It needs hyperfine, crun, runc,
 # gnuplot and jq (scripts/setup.sh --bench) and rewrites docs/performance.png.
@@ -134,6 +174,6 @@ cleanup:
 	@bash scripts/cleanup.sh
 
 clean:
-	rm -f $(BINS) $(wildcard */runt)
+	rm -f $(BINS) final/runt $(wildcard */runt)
 	rm -rf tests/bin
 	rm -f $(FLOOR)

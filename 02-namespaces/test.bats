@@ -117,3 +117,64 @@ teardown() { runt_teardown; }
     [[ "$output" == *"=> make / private (MS_REC|MS_PRIVATE)"* ]]
     [[ "$output" == *"=> bring up lo"* ]]
 }
+
+@test "02: an empty --hostname is refused by name, and nothing is created" {
+    runt_cmd --hostname '' -- true
+    refuses_empty "runt: --hostname: '' must be 1 to 64 characters" "${RUNT_CMD[@]:1}"
+}
+
+# The pids of every live process in PID namespace NS (a /proc/PID/ns/pid link's text).
+# A zombie is dead already: it only waits for its new parent to reap it.
+pids_in_pidns() {
+    local pid
+    find /proc/[0-9]*/ns/pid -maxdepth 0 -printf '%l %h\n' 2>/dev/null |
+        awk -v ns="$1" '$1 == ns {split($2, p, "/"); print p[3]}' |
+        while read -r pid; do
+            [ "$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -c1)" = Z ] || echo "$pid"
+        done
+    return 0
+}
+
+@test "02: kill -9 of runt ends its container too: PID 1 and every process of its PID namespace" {
+    start_container -- sh -c 'sleep 100 & sleep 100 & echo ready; wait'
+    wait_for "grep -q ready '$SCRATCH/bg.out'"
+    pid1=$(child_of "$BG_PID")
+    ns=$(readlink "/proc/$pid1/ns/pid")
+    [ "$(pids_in_pidns "$ns" | wc -l)" -eq 3 ]
+    kill -KILL "$BG_PID"
+    # PR_SET_PDEATHSIG: the kernel kills PID 1 as runt dies, and with it the namespace.
+    for _ in $(seq 20); do
+        [ -z "$(pids_in_pidns "$ns")" ] && break
+        sleep 0.05
+    done
+    left=$(pids_in_pidns "$ns")
+    [ -z "$left" ] || { echo "still running after 1 s: $left" >&2; return 1; }
+    # What runt could not remove (its state dir from stage 04, its cgroups from 05),
+    # make cleanup does.
+    run bash "$REPO_ROOT/scripts/cleanup.sh" --root "$RUNT_ROOT"
+    echo "$output"
+    [ "$status" -eq 0 ]
+}
+
+@test "02: a runt that dies before its child's prctl: the child sees the pipe hang up, runs nothing" {
+    command -v strace >/dev/null || skip "strace is not installed (scripts/setup.sh installs it)"
+    # strace holds the child at its PR_SET_PDEATHSIG for 3 s (room for a slow machine), while
+    # runt is killed. when=1: only each process's first prctl waits; the child's first is
+    # PR_SET_PDEATHSIG, while libcap (stage 06 on) makes its own in runt before main.
+    runt_cmd -- sh -c 'echo the command ran'
+    # (The trace goes to stderr, which strace does not buffer: each call shows at once.)
+    strace -f -e trace=prctl,poll -e inject=prctl:delay_enter=3s:when=1 \
+        "${RUNT_CMD[@]}" >"$SCRATCH/bg.out" 2>"$SCRATCH/trace" &
+    strace_pid=$!
+    echo "$strace_pid" >>"$SCRATCH/.pids"
+    wait_for "grep -q 'prctl(PR_SET_PDEATHSIG, SIGKILL' '$SCRATCH/trace'"
+    runt_pid=$(child_of "$strace_pid")
+    kill -KILL "$runt_pid"
+    wait "$strace_pid" || true
+    cat "$SCRATCH/trace"
+    grep -q 'revents=.*POLLHUP' "$SCRATCH/trace"
+    grep -q '+++ exited with 125 +++' "$SCRATCH/trace"
+    [ ! -s "$SCRATCH/bg.out" ]
+    run bash "$REPO_ROOT/scripts/cleanup.sh" --root "$RUNT_ROOT"
+    [ "$status" -eq 0 ]
+}

@@ -11,10 +11,13 @@
  *
  * Build: cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -o runt runt.c
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -25,6 +28,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -54,6 +59,7 @@ struct container {
     char id[CONTAINER_ID_LEN + 1];
     const char *hostname;
     char rootfs[PATH_MAX]; /* absolute: the child changes directory */
+    int sync_pipe[2];      /* runt holds [1] open while it lives: see die_with_parent */
     char **argv;
 };
 
@@ -61,6 +67,9 @@ struct container {
 #define CHILD_STACK_SIZE ((size_t)1024 * 1024)
 
 static bool verbose;
+
+/* Set in the child, whose failures must not take runt's exit path (see exit_failed). */
+static bool in_child;
 
 /*
  * Every message is formatted first and written with one call, so that lines
@@ -74,6 +83,19 @@ static void vreport(const char *prefix, const char *fmt, va_list ap, const char 
     fprintf(stderr, "%s%s%s\n", prefix, msg, suffix);
 }
 
+/*
+ * exit(3) runs the atexit(3) handlers and flushes stdio buffers, and the
+ * child has copies of runt's: from stage 04 on, handlers that remove the
+ * container's files. Those are runt's to run, once, so a failing child
+ * leaves with _exit(2) instead.
+ */
+static noreturn void exit_failed(void)
+{
+    if (in_child)
+        _exit(EXIT_RUNT_FAILED);
+    exit(EXIT_RUNT_FAILED);
+}
+
 /* Print "runt: <message>: <strerror(errno)>" and exit 125. */
 static noreturn void die(const char *fmt, ...)
 {
@@ -84,7 +106,7 @@ static noreturn void die(const char *fmt, ...)
     va_start(ap, fmt);
     vreport("runt: ", fmt, ap, suffix);
     va_end(ap);
-    exit(EXIT_RUNT_FAILED);
+    exit_failed();
 }
 
 /* Like die(), for errors that errno does not describe. */
@@ -95,7 +117,7 @@ static noreturn void fail(const char *fmt, ...)
     va_start(ap, fmt);
     vreport("runt: ", fmt, ap, "");
     va_end(ap);
-    exit(EXIT_RUNT_FAILED);
+    exit_failed();
 }
 
 /* -v narration: one "=> step" line per step, on stderr. */
@@ -120,6 +142,15 @@ static void usage(FILE *out)
           "\n"
           "Options end at the image: `runt run IMAGE ls -v` passes -v to ls.\n",
           out);
+}
+
+/* getopt(3) refused an option in `word`: name it as it was written. */
+static noreturn void bad_option(const char *word)
+{
+    if (strncmp(word, "--", 2) == 0)
+        fail("unknown option '%s' (try: runt --help)", word);
+    /* A short option may sit in a group such as -xv; getopt leaves its letter in optopt. */
+    fail("unknown option '-%c' (try: runt --help)", optopt);
 }
 
 static void parse_args(int argc, char **argv, struct options *opts)
@@ -151,7 +182,13 @@ static void parse_args(int argc, char **argv, struct options *opts)
     argc--;
     argv++;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+:vh", longopts, NULL)) != -1) {
+    for (;;) {
+        /* getopt moves optind past a word only once it is done with all of it. */
+        const char *word = argv[optind];
+
+        c = getopt_long(argc, argv, "+:vh", longopts, NULL);
+        if (c == -1)
+            break;
         switch (c) {
         case 'v':
             opts->verbose = true;
@@ -167,7 +204,7 @@ static void parse_args(int argc, char **argv, struct options *opts)
         case ':':
             fail("option '%s' needs a value (try: runt --help)", argv[optind - 1]);
         default:
-            fail("unknown option '%s' (try: runt --help)", argv[optind - 1]);
+            bad_option(word);
         }
     }
     if (optind >= argc)
@@ -196,6 +233,7 @@ static void forward_signal(int sig)
     errno = saved_errno;
 }
 
+/* lesson 01: install_signal_forwarding; make exercise-1 blanks its body */
 static void install_signal_forwarding(void)
 {
     struct sigaction sa = {.sa_handler = forward_signal};
@@ -205,6 +243,7 @@ static void install_signal_forwarding(void)
         if (sigaction(forwarded_signals[i], &sa, NULL) < 0)
             die("sigaction");
 }
+/* end of lesson 01: install_signal_forwarding */
 
 /* Block (or unblock) the forwarded signals, so that none arrives between fork and child_pid. */
 static void block_forwarded_signals(int how)
@@ -218,7 +257,46 @@ static void block_forwarded_signals(int how)
         die("sigprocmask");
 }
 
+/* close_range(2) is Linux 5.9 and glibc 2.34; the raw call builds on older systems too. */
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+
+/*
+ * The command gets stdin, stdout and stderr, and no other descriptor: runt
+ * inherits whatever its caller left open (a shell's, an editor's), and each
+ * one would hand the command the file, pipe or socket behind it. From stage
+ * 03 on a directory of the host, reached through /proc/self/fd, would even
+ * lead out of the container's root (runc's CVE-2024-21626). close_range(2)
+ * closes them all in one call; kernels older than 5.9 answer ENOSYS, and then
+ * each one listed in /proc/self/fd is closed.
+ */
+static void close_extra_fds(void)
+{
+    struct dirent *entry;
+    DIR *dir;
+
+    if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0) {
+        say("close_range: every fd above 2 closed");
+        return;
+    }
+    if (errno != ENOSYS)
+        die("close_range");
+    say("close_range: not in this kernel; close each fd above 2 in /proc/self/fd");
+    dir = opendir("/proc/self/fd");
+    if (dir == NULL)
+        die("open /proc/self/fd");
+    while ((entry = readdir(dir)) != NULL) {
+        int fd = atoi(entry->d_name); /* 0 for "." and ".." */
+
+        if (fd > 2 && fd != dirfd(dir))
+            close(fd);
+    }
+    closedir(dir);
+}
+
 /* In the child: become the command. Returns only through _exit. */
+/* lesson 01: exec_command; make exercise-1 blanks its body */
 static noreturn void exec_command(char **argv)
 {
     /*
@@ -228,12 +306,14 @@ static noreturn void exec_command(char **argv)
     for (size_t i = 0; i < sizeof(forwarded_signals) / sizeof(forwarded_signals[0]); i++)
         signal(forwarded_signals[i], SIG_DFL);
     block_forwarded_signals(SIG_UNBLOCK);
+    close_extra_fds();
     say("exec %s", argv[0]);
     execvp(argv[0], argv);
     fprintf(stderr, "runt: exec %s: %s\n", argv[0], strerror(errno));
     /* _exit, not exit: the child must not flush stdio buffers it shares with runt. */
     _exit(errno == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC);
 }
+/* end of lesson 01: exec_command */
 
 /* Fill id with random hex digits: the container's name, and its default hostname. */
 static void make_container_id(char *id)
@@ -258,18 +338,21 @@ static void ensure_dir(const char *path, mode_t mode)
  * (systemd's default) mounts made in it would still reach the host. Marking
  * the whole tree private first cuts that link, in this namespace only.
  */
+/* lesson 02: make_mounts_private; make exercise-2 blanks its body */
 static void make_mounts_private(void)
 {
     say("make / private (MS_REC|MS_PRIVATE)");
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
         die("make / private");
 }
+/* end of lesson 02: make_mounts_private */
 
 /*
  * ps and friends read /proc, which shows the PID namespace of the procfs
  * instance. Mounting a new one over /proc, in our private mount namespace,
  * shows only the container's processes and leaves the host's /proc alone.
  */
+/* lesson 02: mount_proc; make exercise-2 blanks its body */
 static void mount_proc(void)
 {
     say("mount proc on /proc");
@@ -277,6 +360,7 @@ static void mount_proc(void)
     if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
         die("mount proc on /proc");
 }
+/* end of lesson 02: mount_proc */
 
 static void set_hostname(const char *name)
 {
@@ -314,6 +398,8 @@ static void resolve_rootfs(const char *path, char *resolved)
 {
     struct stat st;
 
+    if (path[0] == '\0')
+        fail("rootfs: empty path (try: runt --help)");
     if (stat(path, &st) < 0)
         die("rootfs %s", path);
     if (!S_ISDIR(st.st_mode))
@@ -329,6 +415,7 @@ static void resolve_rootfs(const char *path, char *resolved)
  * it changes what / is for the mount namespace. Then the old root is
  * unmounted: nothing of the host is left to walk back up to.
  */
+/* lesson 03: pivot_into; make exercise-3 blanks its body */
 static void pivot_into(const char *rootfs)
 {
     char old_root[] = ".oldroot-XXXXXX";
@@ -357,6 +444,7 @@ static void pivot_into(const char *rootfs)
     if (rmdir(old_root) < 0)
         die("rmdir %s", old_root);
 }
+/* end of lesson 03: pivot_into */
 
 /* /sys read-only: a container has no business reconfiguring the host's devices. */
 static void mount_sys(void)
@@ -373,6 +461,7 @@ static void mount_sys(void)
  * node is the host's very inode, so `chmod 600 /dev/null` in the container
  * would change the host's /dev/null.
  */
+/* lesson 03: populate_dev; make exercise-3 blanks its body */
 static void populate_dev(void)
 {
     static const struct {
@@ -409,11 +498,15 @@ static void populate_dev(void)
         if (symlink(links[i][0], links[i][1]) < 0)
             die("symlink %s", links[i][1]);
 
-    /* A devpts instance of our own: the container's ptys are not the host's. */
+    /*
+     * A devpts instance of our own: the container's ptys are not the host's.
+     * Its ptys belong to group 5, tty on most systems, as Docker's do: the
+     * group that write(1) and wall(1) use to reach a terminal.
+     */
     say("mount devpts on /dev/pts");
     ensure_dir("/dev/pts", 0755);
     if (mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
-              "newinstance,ptmxmode=0666,mode=0620") < 0)
+              "newinstance,ptmxmode=0666,mode=0620,gid=5") < 0)
         die("mount devpts on /dev/pts");
 
     say("mount tmpfs on /dev/shm");
@@ -421,12 +514,40 @@ static void populate_dev(void)
     if (mount("shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777") < 0)
         die("mount tmpfs on /dev/shm");
 }
+/* end of lesson 03: populate_dev */
+
+/*
+ * A container must not outlive runt: nobody would be left to wait for it or
+ * to clean up after it. PR_SET_PDEATHSIG asks the kernel to SIGKILL the child
+ * when runt dies, even of a SIGKILL, and the death of PID 1 ends every process
+ * of its PID namespace (prctl(2), pid_namespaces(7)). It only covers a death
+ * that comes after the call, so then check that runt is still there.
+ * getppid(2) cannot say: runt lives outside our PID namespace, so it reads 0.
+ * The pipe can: runt holds its write end open while it lives, and a pipe
+ * whose last writer is gone polls as hung up.
+ */
+/* lesson 02: die_with_parent; make exercise-2 blanks its body */
+static void die_with_parent(int sync_pipe[2])
+{
+    struct pollfd pfd = {.fd = sync_pipe[0], .events = POLLIN};
+
+    close(sync_pipe[1]);
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+        die("prctl PR_SET_PDEATHSIG");
+    if (poll(&pfd, 1, 0) < 0)
+        die("poll the sync pipe");
+    if (pfd.revents & POLLHUP)
+        _exit(EXIT_RUNT_FAILED); /* runt died before the prctl: nobody is waiting for us */
+}
+/* end of lesson 02: die_with_parent */
 
 /* The child, in its new namespaces: set them up, then become the command. */
 static int child_main(void *arg)
 {
     struct container *c = arg;
 
+    in_child = true;
+    die_with_parent(c->sync_pipe);
     make_mounts_private();
     pivot_into(c->rootfs);
     mount_proc();
@@ -437,15 +558,41 @@ static int child_main(void *arg)
     exec_command(c->argv);
 }
 
+/*
+ * A command that calls ptrace(PTRACE_TRACEME) makes runt its tracer: from
+ * then on every signal it receives stops it, and waitpid(2) reports the stop
+ * to runt (ptrace(2), "Signal-delivery-stop"). runt is no debugger: it lets
+ * go and hands the signal on, as if nobody had been tracing. The SIGTRAP
+ * that execve(2) sends a tracee is meant for a tracer, so it is dropped.
+ */
+static void detach_tracee(pid_t pid, int sig)
+{
+    say("child stopped by signal %d under ptrace: detach and pass it on", sig);
+    if (sig == SIGTRAP)
+        sig = 0;
+    if (ptrace(PTRACE_DETACH, pid, NULL, (void *)(long)sig) < 0 && errno != ESRCH)
+        die("detach from %d", (int)pid);
+}
+
 /* Wait for the child; return its exit code, or 128 + signal, as a shell would. */
+/* lesson 01: wait_for_child; make exercise-1 blanks its body */
 static int wait_for_child(pid_t pid)
 {
     int status;
 
-    /* Forwarded signals interrupt waitpid(2) with EINTR; just wait again. */
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
+    /* Only an exit or a fatal signal ends the wait (without WUNTRACED, a stop is ptrace's). */
+    for (;;) {
+        /* Forwarded signals interrupt waitpid(2) with EINTR; just wait again. */
+        if (waitpid(pid, &status, 0) < 0) {
+            if (errno == EINTR)
+                continue;
             die("waitpid %d", (int)pid);
+        }
+        if (WIFEXITED(status) || WIFSIGNALED(status))
+            break;
+        if (WIFSTOPPED(status))
+            detach_tracee(pid, WSTOPSIG(status));
+    }
 
     if (WIFSIGNALED(status)) {
         say("child killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
@@ -454,12 +601,14 @@ static int wait_for_child(pid_t pid)
     say("child exited with %d", WEXITSTATUS(status));
     return WEXITSTATUS(status);
 }
+/* end of lesson 01: wait_for_child */
 
 /*
  * clone(2) creates the child directly inside the new namespaces. (unshare(2)
  * would move the caller instead; for CLONE_NEWPID only the caller's future
  * children enter the new PID namespace, so a fork would still follow.)
  */
+/* lesson 02: spawn_container; make exercise-2 blanks its body */
 static pid_t spawn_container(struct container *c)
 {
     const int flags = CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET;
@@ -478,6 +627,7 @@ static pid_t spawn_container(struct container *c)
     free(stack);
     return pid;
 }
+/* end of lesson 02: spawn_container */
 
 int main(int argc, char **argv)
 {
@@ -494,12 +644,16 @@ int main(int argc, char **argv)
     c.argv = opts.argv;
     say("container %s", c.id);
 
+    if (pipe2(c.sync_pipe, O_CLOEXEC) < 0)
+        die("pipe");
+
     install_signal_forwarding();
     block_forwarded_signals(SIG_BLOCK);
 
     pid = spawn_container(&c);
     child_pid = pid;
     say("clone ... child pid %d (PID 1 in its new uts, pid, mnt, ipc, net namespaces)", (int)pid);
+    close(c.sync_pipe[0]);
     /* Signals that arrived since the fork are delivered now, and forwarded. */
     block_forwarded_signals(SIG_UNBLOCK);
 

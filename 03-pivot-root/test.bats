@@ -89,7 +89,7 @@ teardown() {
 @test "03: /dev/pts is a new devpts instance and /dev/ptmx points into it" {
     run runt_run -- sh -c 'readlink /dev/ptmx; grep " /dev/pts " /proc/mounts'
     [ "${lines[0]}" = "pts/ptmx" ]
-    [[ "${lines[1]}" == "devpts /dev/pts devpts "*"ptmxmode=666"* ]]
+    [[ "${lines[1]}" == "devpts /dev/pts devpts "*"gid=5,mode=620,ptmxmode=666"* ]]
     run runt_run -- sh -c 'ls /dev/pts'
     [ "$output" = "ptmx" ]
 }
@@ -145,4 +145,8 @@ teardown() {
     [[ "$output" == *"=> pivot_root into "$new_root* ]]
     [[ "$output" == *"=> unmount the old root"* ]]
     [[ "$output" == *"=> mount tmpfs on /dev, mknod null zero full random urandom tty"* ]]
+}
+
+@test "03: an empty image path is refused, and nothing is created" {
+    refuses_empty "runt: rootfs: empty path (try: runt --help)" run '' true
 }

@@ -188,3 +188,32 @@ changes='echo new >/data/new &&
     [[ "$output" == *"=> mount overlay on $RUNT_ROOT/containers/"*"/merged (lowerdir=$(test_rootfs))"* ]]
     [[ "$output" == *"=> pivot_root into $RUNT_ROOT/containers/"*"/merged"* ]]
 }
+
+@test "04: an empty --root or RUNT_ROOT is refused, and nothing is created at the host's /" {
+    [ ! -e /containers ] || skip "/containers exists on this host: the test could not tell"
+    refuses_empty "runt: --root: empty value (try: runt --help)" run --root '' "$(test_rootfs)" true
+    RUNT_ROOT='' refuses_empty "runt: RUNT_ROOT: empty value (unset it, or name a directory)" run "$(test_rootfs)" true
+    [ ! -e /containers ]
+}
+
+@test "04: a failing step in the child leaves the cleanup to runt, even when runt is PID 1" {
+    # /proc as a file: mounting proc on it fails in the child, after clone.
+    rootfs=$(test_rootfs)
+    rm -rf "$rootfs/proc"
+    touch "$rootfs/proc"
+    # As PID 1 of a new PID namespace, runt's pid is 1, like its child's in its own.
+    run unshare -pf --mount-proc "$RUNT" run -v "$rootfs" true
+    echo "$output"
+    [ "$status" -eq 125 ]
+    # One error line, from the child; the container's directory removed once, by runt.
+    [ "$(grep -c '^runt: ' <<<"$output")" -eq 1 ]
+    grep -qx 'runt: mount proc on /proc: Not a directory' <<<"$output"
+    [ "$(grep -c "^=> remove $RUNT_ROOT/containers/" <<<"$output")" -eq 1 ]
+    if stage_at_least 5; then
+        # ...and its cgroups, by runt alone: one on cgroup v2, one per controller on v1.
+        cgroups=3
+        [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] && cgroups=1
+        [ "$(grep -c '^=> remove cgroup ' <<<"$output")" -eq "$cgroups" ]
+    fi
+    [ -z "$(ls -A "$RUNT_ROOT/containers")" ]
+}

@@ -11,6 +11,7 @@
  *
  * Build: cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -o runt runt.c
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -18,6 +19,7 @@
 #include <limits.h>
 #include <math.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -29,6 +31,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -85,7 +89,7 @@ struct container {
     char upper[PATH_MAX];  /* the container's writes: <dir>/upper */
     char work[PATH_MAX];   /* overlayfs's scratch space: <dir>/work */
     char merged[PATH_MAX]; /* where the overlay is mounted: <dir>/merged */
-    int sync_pipe[2];      /* the parent closes [1] once the child is in its cgroup */
+    int sync_pipe[2];      /* runt writes to [1] once the child is in its cgroup */
     char **argv;
 };
 
@@ -93,6 +97,9 @@ struct container {
 #define CHILD_STACK_SIZE ((size_t)1024 * 1024)
 
 static bool verbose;
+
+/* Set in the child, whose failures must not take runt's exit path (see exit_failed). */
+static bool in_child;
 
 /*
  * Every message is formatted first and written with one call, so that lines
@@ -106,6 +113,19 @@ static void vreport(const char *prefix, const char *fmt, va_list ap, const char 
     fprintf(stderr, "%s%s%s\n", prefix, msg, suffix);
 }
 
+/*
+ * exit(3) runs the atexit(3) handlers and flushes stdio buffers, and the
+ * child has copies of runt's: from stage 04 on, handlers that remove the
+ * container's files. Those are runt's to run, once, so a failing child
+ * leaves with _exit(2) instead.
+ */
+static noreturn void exit_failed(void)
+{
+    if (in_child)
+        _exit(EXIT_RUNT_FAILED);
+    exit(EXIT_RUNT_FAILED);
+}
+
 /* Print "runt: <message>: <strerror(errno)>" and exit 125. */
 static noreturn void die(const char *fmt, ...)
 {
@@ -116,7 +136,7 @@ static noreturn void die(const char *fmt, ...)
     va_start(ap, fmt);
     vreport("runt: ", fmt, ap, suffix);
     va_end(ap);
-    exit(EXIT_RUNT_FAILED);
+    exit_failed();
 }
 
 /* Like die(), for errors that errno does not describe. */
@@ -127,7 +147,7 @@ static noreturn void fail(const char *fmt, ...)
     va_start(ap, fmt);
     vreport("runt: ", fmt, ap, "");
     va_end(ap);
-    exit(EXIT_RUNT_FAILED);
+    exit_failed();
 }
 
 /* -v narration: one "=> step" line per step, on stderr. */
@@ -230,6 +250,15 @@ static long parse_cpus(const char *arg)
     return (long)(cpus * CPU_PERIOD_US + 0.5); /* rounded; no libm needed */
 }
 
+/* getopt(3) refused an option in `word`: name it as it was written. */
+static noreturn void bad_option(const char *word)
+{
+    if (strncmp(word, "--", 2) == 0)
+        fail("unknown option '%s' (try: runt --help)", word);
+    /* A short option may sit in a group such as -xv; getopt leaves its letter in optopt. */
+    fail("unknown option '-%c' (try: runt --help)", optopt);
+}
+
 static void parse_args(int argc, char **argv, struct options *opts)
 {
     static const struct option longopts[] = {
@@ -264,7 +293,13 @@ static void parse_args(int argc, char **argv, struct options *opts)
     argc--;
     argv++;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+:vh", longopts, NULL)) != -1) {
+    for (;;) {
+        /* getopt moves optind past a word only once it is done with all of it. */
+        const char *word = argv[optind];
+
+        c = getopt_long(argc, argv, "+:vh", longopts, NULL);
+        if (c == -1)
+            break;
         switch (c) {
         case 'v':
             opts->verbose = true;
@@ -275,6 +310,9 @@ static void parse_args(int argc, char **argv, struct options *opts)
             opts->hostname = optarg;
             break;
         case 'R':
+            /* Empty, it would put the state in /containers, at the host's root. */
+            if (optarg[0] == '\0')
+                fail("--root: empty value (try: runt --help)");
             opts->root = optarg;
             break;
         case 'K':
@@ -295,7 +333,7 @@ static void parse_args(int argc, char **argv, struct options *opts)
         case ':':
             fail("option '%s' needs a value (try: runt --help)", argv[optind - 1]);
         default:
-            fail("unknown option '%s' (try: runt --help)", argv[optind - 1]);
+            bad_option(word);
         }
     }
     if (optind >= argc)
@@ -324,6 +362,7 @@ static void forward_signal(int sig)
     errno = saved_errno;
 }
 
+/* lesson 01: install_signal_forwarding; make exercise-1 blanks its body */
 static void install_signal_forwarding(void)
 {
     struct sigaction sa = {.sa_handler = forward_signal};
@@ -333,6 +372,7 @@ static void install_signal_forwarding(void)
         if (sigaction(forwarded_signals[i], &sa, NULL) < 0)
             die("sigaction");
 }
+/* end of lesson 01: install_signal_forwarding */
 
 /* Block (or unblock) the forwarded signals, so that none arrives between fork and child_pid. */
 static void block_forwarded_signals(int how)
@@ -346,7 +386,46 @@ static void block_forwarded_signals(int how)
         die("sigprocmask");
 }
 
+/* close_range(2) is Linux 5.9 and glibc 2.34; the raw call builds on older systems too. */
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+
+/*
+ * The command gets stdin, stdout and stderr, and no other descriptor: runt
+ * inherits whatever its caller left open (a shell's, an editor's), and each
+ * one would hand the command the file, pipe or socket behind it. From stage
+ * 03 on a directory of the host, reached through /proc/self/fd, would even
+ * lead out of the container's root (runc's CVE-2024-21626). close_range(2)
+ * closes them all in one call; kernels older than 5.9 answer ENOSYS, and then
+ * each one listed in /proc/self/fd is closed.
+ */
+static void close_extra_fds(void)
+{
+    struct dirent *entry;
+    DIR *dir;
+
+    if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0) {
+        say("close_range: every fd above 2 closed");
+        return;
+    }
+    if (errno != ENOSYS)
+        die("close_range");
+    say("close_range: not in this kernel; close each fd above 2 in /proc/self/fd");
+    dir = opendir("/proc/self/fd");
+    if (dir == NULL)
+        die("open /proc/self/fd");
+    while ((entry = readdir(dir)) != NULL) {
+        int fd = atoi(entry->d_name); /* 0 for "." and ".." */
+
+        if (fd > 2 && fd != dirfd(dir))
+            close(fd);
+    }
+    closedir(dir);
+}
+
 /* In the child: become the command. Returns only through _exit. */
+/* lesson 01: exec_command; make exercise-1 blanks its body */
 static noreturn void exec_command(char **argv)
 {
     /*
@@ -358,12 +437,14 @@ static noreturn void exec_command(char **argv)
     /* An ignored signal stays ignored across execve(2): give the command SIGPIPE back. */
     signal(SIGPIPE, SIG_DFL);
     block_forwarded_signals(SIG_UNBLOCK);
+    close_extra_fds();
     say("exec %s", argv[0]);
     execvp(argv[0], argv);
     fprintf(stderr, "runt: exec %s: %s\n", argv[0], strerror(errno));
     /* _exit, not exit: the child must not flush stdio buffers it shares with runt. */
     _exit(errno == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC);
 }
+/* end of lesson 01: exec_command */
 
 /* Fill id with random hex digits: the container's name, and its default hostname. */
 static void make_container_id(char *id)
@@ -388,18 +469,21 @@ static void ensure_dir(const char *path, mode_t mode)
  * (systemd's default) mounts made in it would still reach the host. Marking
  * the whole tree private first cuts that link, in this namespace only.
  */
+/* lesson 02: make_mounts_private; make exercise-2 blanks its body */
 static void make_mounts_private(void)
 {
     say("make / private (MS_REC|MS_PRIVATE)");
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
         die("make / private");
 }
+/* end of lesson 02: make_mounts_private */
 
 /*
  * ps and friends read /proc, which shows the PID namespace of the procfs
  * instance. Mounting a new one over /proc, in our private mount namespace,
  * shows only the container's processes and leaves the host's /proc alone.
  */
+/* lesson 02: mount_proc; make exercise-2 blanks its body */
 static void mount_proc(void)
 {
     say("mount proc on /proc");
@@ -407,6 +491,7 @@ static void mount_proc(void)
     if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
         die("mount proc on /proc");
 }
+/* end of lesson 02: mount_proc */
 
 static void set_hostname(const char *name)
 {
@@ -454,6 +539,8 @@ static void resolve_rootfs(const char *path, char *resolved)
 {
     struct stat st;
 
+    if (path[0] == '\0')
+        fail("rootfs: empty path (try: runt --help)");
     if (stat(path, &st) < 0)
         die("rootfs %s", path);
     if (!S_ISDIR(st.st_mode))
@@ -470,6 +557,7 @@ static void resolve_rootfs(const char *path, char *resolved)
  * it changes what / is for the mount namespace. Then the old root is
  * unmounted: nothing of the host is left to walk back up to.
  */
+/* lesson 03: pivot_into; make exercise-3 blanks its body */
 static void pivot_into(const char *rootfs)
 {
     char old_root[] = ".oldroot-XXXXXX";
@@ -498,6 +586,7 @@ static void pivot_into(const char *rootfs)
     if (rmdir(old_root) < 0)
         die("rmdir %s", old_root);
 }
+/* end of lesson 03: pivot_into */
 
 /* /sys read-only: a container has no business reconfiguring the host's devices. */
 static void mount_sys(void)
@@ -514,6 +603,7 @@ static void mount_sys(void)
  * node is the host's very inode, so `chmod 600 /dev/null` in the container
  * would change the host's /dev/null.
  */
+/* lesson 03: populate_dev; make exercise-3 blanks its body */
 static void populate_dev(void)
 {
     static const struct {
@@ -550,11 +640,15 @@ static void populate_dev(void)
         if (symlink(links[i][0], links[i][1]) < 0)
             die("symlink %s", links[i][1]);
 
-    /* A devpts instance of our own: the container's ptys are not the host's. */
+    /*
+     * A devpts instance of our own: the container's ptys are not the host's.
+     * Its ptys belong to group 5, tty on most systems, as Docker's do: the
+     * group that write(1) and wall(1) use to reach a terminal.
+     */
     say("mount devpts on /dev/pts");
     ensure_dir("/dev/pts", 0755);
     if (mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
-              "newinstance,ptmxmode=0666,mode=0620") < 0)
+              "newinstance,ptmxmode=0666,mode=0620,gid=5") < 0)
         die("mount devpts on /dev/pts");
 
     say("mount tmpfs on /dev/shm");
@@ -562,6 +656,7 @@ static void populate_dev(void)
     if (mount("shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777") < 0)
         die("mount tmpfs on /dev/shm");
 }
+/* end of lesson 03: populate_dev */
 
 /* mkdir -p: create path and any missing parents. */
 static void make_dirs(const char *path, mode_t mode)
@@ -589,11 +684,11 @@ static void join_path(char *out, const char *dir, const char *name)
 }
 
 /*
- * The container's directory, removed when runt exits. Only the process that
- * created it may remove it: the child inherits this atexit handler too.
+ * The container's directory, removed when runt exits. The child inherits
+ * this atexit handler too, and never runs it: it fails with _exit (see
+ * exit_failed), and execve(2) forgets the handlers.
  */
 static const char *container_dir;
-static pid_t container_dir_owner;
 
 static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
@@ -607,7 +702,7 @@ static int remove_entry(const char *path, const struct stat *st, int type, struc
 
 static void remove_container_dir(void)
 {
-    if (container_dir == NULL || getpid() != container_dir_owner)
+    if (container_dir == NULL)
         return;
     say("remove %s", container_dir);
     /* Depth first, never following symlinks nor crossing into other mounts. */
@@ -617,6 +712,7 @@ static void remove_container_dir(void)
 }
 
 /* Create <root>/containers/<id>/{upper,work,merged}; register its removal. */
+/* lesson 04: prepare_container_dir; make exercise-4 blanks its body */
 static void prepare_container_dir(struct container *c, const char *root)
 {
     char containers[PATH_MAX];
@@ -631,7 +727,6 @@ static void prepare_container_dir(struct container *c, const char *root)
     if (mkdir(c->dir, 0700) < 0)
         die("mkdir %s", c->dir);
     container_dir = c->dir;
-    container_dir_owner = getpid();
     if (atexit(remove_container_dir) != 0)
         fail("atexit failed");
 
@@ -643,6 +738,7 @@ static void prepare_container_dir(struct container *c, const char *root)
     ensure_dir(c->work, 0700);
     ensure_dir(c->merged, 0755);
 }
+/* end of lesson 04: prepare_container_dir */
 
 /*
  * cgroup v2 mounts one hierarchy at /sys/fs/cgroup (unified). v1 mounts a
@@ -672,7 +768,6 @@ static struct {
     bool unified;
     size_t count;
     char dirs[N_V1_CONTROLLERS][PATH_MAX];
-    pid_t owner;
 } cgroups;
 
 /* Write a value into a cgroup file, e.g. <dir>/memory.max. */
@@ -728,13 +823,13 @@ static void kill_cgroup(const char *dir)
 
 /*
  * atexit: kill whatever is left in the container's cgroups, then remove
- * them. rmdir(2) fails with EBUSY until a cgroup is empty, and a killed child
- * of ours stays in it until it is reaped: reap it here if main() did not.
+ * them. rmdir(2) fails with EBUSY while a cgroup holds a process; a killed
+ * one leaves it as it exits (a zombie no longer counts), which can take a
+ * moment, so kill and try again.
  */
+/* lesson 05: remove_cgroups; make exercise-5 blanks its body */
 static void remove_cgroups(void)
 {
-    if (getpid() != cgroups.owner)
-        return;
     for (size_t i = 0; i < cgroups.count; i++) {
         const char *dir = cgroups.dirs[i];
 
@@ -746,14 +841,13 @@ static void remove_cgroups(void)
                 break;
             }
             kill_cgroup(dir);
-            if (child_pid > 0 && waitpid(child_pid, NULL, WNOHANG) == child_pid)
-                child_pid = 0;
             sleep_ms(10);
         }
         say("remove cgroup %s", dir);
     }
     cgroups.count = 0;
 }
+/* end of lesson 05: remove_cgroups */
 
 /*
  * cgroup v2's "no internal processes" rule: a cgroup that hands controllers
@@ -788,6 +882,7 @@ static void enable_v2_controllers(const char *dir)
 }
 
 /* Create runt/<id> (once on v2, under each controller on v1) and write the limits into it. */
+/* lesson 05: create_cgroups; make exercise-5 blanks its body */
 static void create_cgroups(const char *id, const struct options *opts)
 {
     enum cgroup_mode mode = detect_cgroup_mode();
@@ -797,7 +892,6 @@ static void create_cgroups(const char *id, const struct options *opts)
                            : mode == CGROUP_HYBRID ? "hybrid (v1 controllers)"
                                                    : "legacy (v1)");
     cgroups.unified = mode == CGROUP_UNIFIED;
-    cgroups.owner = getpid();
     if (atexit(remove_cgroups) != 0)
         fail("atexit failed");
 
@@ -850,8 +944,10 @@ static void create_cgroups(const char *id, const struct options *opts)
         write_cgroup_file(cpu, "cpu.cfs_quota_us", value);
     }
 }
+/* end of lesson 05: create_cgroups */
 
 /* Move the child into the container's cgroups, before it may run the command. */
+/* lesson 05: join_cgroups; make exercise-5 blanks its body */
 static void join_cgroups(pid_t pid)
 {
     char value[32];
@@ -860,6 +956,7 @@ static void join_cgroups(pid_t pid)
     for (size_t i = 0; i < cgroups.count; i++)
         write_cgroup_file(cgroups.dirs[i], "cgroup.procs", value);
 }
+/* end of lesson 05: join_cgroups */
 
 /* Read the value of "key value" in a cgroup file such as memory.events; -1 if absent. */
 static long long read_cgroup_key(const char *dir, const char *file, const char *key)
@@ -925,6 +1022,7 @@ static const char *overlay_failure_hint(const struct container *c)
  * container's own mount namespace, so the host never sees it, and it goes
  * away by itself when the last process of the container exits.
  */
+/* lesson 04: mount_overlay; make exercise-4 blanks its body */
 static void mount_overlay(const struct container *c)
 {
     char opts[PATH_MAX * 3];
@@ -940,6 +1038,7 @@ static void mount_overlay(const struct container *c)
              overlay_failure_hint(c));
     }
 }
+/* end of lesson 04: mount_overlay */
 
 /*
  * Block until the parent has put us into our cgroup: from then on every page
@@ -950,7 +1049,6 @@ static void wait_for_parent(int sync_pipe[2])
 {
     char byte;
 
-    close(sync_pipe[1]);
     if (read(sync_pipe[0], &byte, 1) != 1)
         _exit(EXIT_RUNT_FAILED);
     close(sync_pipe[0]);
@@ -967,11 +1065,38 @@ static void enter_cgroup_namespace(void)
         die("unshare cgroup namespace");
 }
 
+/*
+ * A container must not outlive runt: nobody would be left to wait for it or
+ * to clean up after it. PR_SET_PDEATHSIG asks the kernel to SIGKILL the child
+ * when runt dies, even of a SIGKILL, and the death of PID 1 ends every process
+ * of its PID namespace (prctl(2), pid_namespaces(7)). It only covers a death
+ * that comes after the call, so then check that runt is still there.
+ * getppid(2) cannot say: runt lives outside our PID namespace, so it reads 0.
+ * The pipe can: runt holds its write end open while it lives, and a pipe
+ * whose last writer is gone polls as hung up.
+ */
+/* lesson 02: die_with_parent; make exercise-2 blanks its body */
+static void die_with_parent(int sync_pipe[2])
+{
+    struct pollfd pfd = {.fd = sync_pipe[0], .events = POLLIN};
+
+    close(sync_pipe[1]);
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+        die("prctl PR_SET_PDEATHSIG");
+    if (poll(&pfd, 1, 0) < 0)
+        die("poll the sync pipe");
+    if (pfd.revents & POLLHUP)
+        _exit(EXIT_RUNT_FAILED); /* runt died before the prctl: nobody is waiting for us */
+}
+/* end of lesson 02: die_with_parent */
+
 /* The child, in its new namespaces: set them up, then become the command. */
 static int child_main(void *arg)
 {
     struct container *c = arg;
 
+    in_child = true;
+    die_with_parent(c->sync_pipe);
     wait_for_parent(c->sync_pipe);
     enter_cgroup_namespace();
     make_mounts_private();
@@ -985,15 +1110,41 @@ static int child_main(void *arg)
     exec_command(c->argv);
 }
 
+/*
+ * A command that calls ptrace(PTRACE_TRACEME) makes runt its tracer: from
+ * then on every signal it receives stops it, and waitpid(2) reports the stop
+ * to runt (ptrace(2), "Signal-delivery-stop"). runt is no debugger: it lets
+ * go and hands the signal on, as if nobody had been tracing. The SIGTRAP
+ * that execve(2) sends a tracee is meant for a tracer, so it is dropped.
+ */
+static void detach_tracee(pid_t pid, int sig)
+{
+    say("child stopped by signal %d under ptrace: detach and pass it on", sig);
+    if (sig == SIGTRAP)
+        sig = 0;
+    if (ptrace(PTRACE_DETACH, pid, NULL, (void *)(long)sig) < 0 && errno != ESRCH)
+        die("detach from %d", (int)pid);
+}
+
 /* Wait for the child; return its exit code, or 128 + signal, as a shell would. */
+/* lesson 01: wait_for_child; make exercise-1 blanks its body */
 static int wait_for_child(pid_t pid)
 {
     int status;
 
-    /* Forwarded signals interrupt waitpid(2) with EINTR; just wait again. */
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
+    /* Only an exit or a fatal signal ends the wait (without WUNTRACED, a stop is ptrace's). */
+    for (;;) {
+        /* Forwarded signals interrupt waitpid(2) with EINTR; just wait again. */
+        if (waitpid(pid, &status, 0) < 0) {
+            if (errno == EINTR)
+                continue;
             die("waitpid %d", (int)pid);
+        }
+        if (WIFEXITED(status) || WIFSIGNALED(status))
+            break;
+        if (WIFSTOPPED(status))
+            detach_tracee(pid, WSTOPSIG(status));
+    }
 
     if (WIFSIGNALED(status)) {
         say("child killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
@@ -1002,12 +1153,14 @@ static int wait_for_child(pid_t pid)
     say("child exited with %d", WEXITSTATUS(status));
     return WEXITSTATUS(status);
 }
+/* end of lesson 01: wait_for_child */
 
 /*
  * clone(2) creates the child directly inside the new namespaces. (unshare(2)
  * would move the caller instead; for CLONE_NEWPID only the caller's future
  * children enter the new PID namespace, so a fork would still follow.)
  */
+/* lesson 02: spawn_container; make exercise-2 blanks its body */
 static pid_t spawn_container(struct container *c)
 {
     const int flags = CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET;
@@ -1026,6 +1179,7 @@ static pid_t spawn_container(struct container *c)
     free(stack);
     return pid;
 }
+/* end of lesson 02: spawn_container */
 
 int main(int argc, char **argv)
 {
@@ -1046,6 +1200,8 @@ int main(int argc, char **argv)
     if (opts.root == NULL) {
         const char *env_root = getenv("RUNT_ROOT");
 
+        if (env_root != NULL && env_root[0] == '\0')
+            fail("RUNT_ROOT: empty value (unset it, or name a directory)");
         opts.root = env_root != NULL ? env_root : DEFAULT_STATE_ROOT;
     }
     make_container_id(c.id);
@@ -1069,7 +1225,6 @@ int main(int argc, char **argv)
     say("release the child");
     if (write(c.sync_pipe[1], "x", 1) != 1)
         die("release the child");
-    close(c.sync_pipe[1]);
     /* Signals that arrived since the fork are delivered now, and forwarded. */
     block_forwarded_signals(SIG_UNBLOCK);
 

@@ -160,3 +160,9 @@ bg_id() {
     [[ "$output" == *"/cgroup.procs = "*"=> release the child"* ]]
     [[ "$output" == *"=> unshare cgroup namespace"* ]]
 }
+
+@test "05: empty limits are refused by name, and nothing is created" {
+    refuses_empty "runt: --memory: '' is not a size (try 64M)" run --memory '' "$(test_rootfs)" true
+    refuses_empty "runt: --pids: '' is not a positive number" run --pids '' "$(test_rootfs)" true
+    refuses_empty "runt: --cpus: '' is not a positive number" run --cpus '' "$(test_rootfs)" true
+}

@@ -146,3 +146,8 @@ caps_inside() {
     [ "${lines[0]}" = "CapEff:	$full" ]
     [ "${lines[1]}" = 0 ]
 }
+
+@test "06: an empty capability name is refused, and nothing is created" {
+    refuses_empty "runt: --cap-add: unknown capability '' (see capabilities(7))" run --cap-add '' "$(test_rootfs)" true
+    refuses_empty "runt: --cap-drop: unknown capability '' (see capabilities(7))" run --cap-drop '' "$(test_rootfs)" true
+}

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Run the examples of a stage README and compare their output with what the README shows.
+# Run the examples of a chapter and compare their output with what the chapter shows.
 #
 #   scripts/check-readme.sh NN-stage/README.md...
 #
-# Only ```console blocks under the "## Run it" heading are run. In them:
+# Every ```console block of the file is run, wherever it is (the core path's "Run it" and
+# the examples under "Going deeper" alike); ```sh blocks are shown, never run. In a block:
 #   - a line starting with "$ " is a command (a trailing "\" continues it on the next line);
 #   - the lines after it, up to the next command or the end of the block, are its expected
 #     output, stdout and stderr together;
 #   - a line that is exactly "..." matches any number of lines, and "..." inside a line
 #     matches any text within it; the rest is literal; trailing blanks are ignored.
+# A block right after the line "<!-- check-readme: needs apparmor -->" runs only where
+# AppArmor is enabled and apparmor_parser is installed; elsewhere it is skipped, with the
+# reason. CHECK_README_ONLY=apparmor runs only such blocks.
 # The commands of one block run in one bash, as root, with "sudo" a no-op, from a scratch
 # directory that looks like the repository root: the stage folders and tests/ of this
 # repository, and images/busybox as a throwaway copy. RUNT_ROOT is a fresh state root that
@@ -58,14 +62,23 @@ matches() {
     [[ $2 == $pat ]]
 }
 
-# Split a README's "Run it" console blocks into files: block-N.cmds (one command per
-# record, NUL-separated) and block-N.exp.M (expected output of command M).
+# Split a chapter's console blocks into files: block-N.cmd.M (command M of block N),
+# block-N.exp.M (its expected output) and, for a block that needs a feature of the
+# machine, block-N.needs (the feature's name).
 split_blocks() {
     awk -v dir="$2" '
-        /^## / { in_run = ($0 ~ /^## Run it[[:space:]]*$/) }
-        in_run && /^```console[[:space:]]*$/ { blk++; cmd = 0; inblk = 1; cont = 0; next }
+        /^```console[[:space:]]*$/ {
+            blk++; cmd = 0; inblk = 1; cont = 0
+            if (needs != "") printf "%s", needs > (dir "/block-" blk ".needs")
+            needs = ""
+            next
+        }
         inblk && /^```[[:space:]]*$/ { inblk = 0; next }
-        !inblk { next }
+        !inblk {
+            if ($0 ~ /^<!-- check-readme: needs [a-z]+ -->[[:space:]]*$/) { needs = $4 }
+            else if ($0 !~ /^[[:space:]]*$/) { needs = "" }
+            next
+        }
         cont { printf "\n%s", $0 > (dir "/block-" blk ".cmd." cmd); cont = /\\$/; next }
         /^\$ / {
             cmd++
@@ -76,6 +89,19 @@ split_blocks() {
         }
         cmd { print > (dir "/block-" blk ".exp." cmd) }
     ' "$1"
+}
+
+# Why a block that needs FEATURE cannot run here (nothing when it can).
+missing() {
+    case "$1" in
+    apparmor)
+        if [ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" != Y ]; then
+            echo "AppArmor is not enabled in this kernel (/sys/module/apparmor/parameters/enabled is not Y)"
+        elif ! command -v apparmor_parser >/dev/null; then
+            echo "apparmor_parser is not installed (package apparmor)"
+        fi
+        ;;
+    esac
 }
 
 # A scratch directory that looks like the repository root.
@@ -110,11 +136,24 @@ for readme in "$@"; do
     split_blocks "$readme" "$work/blocks"
     name=${readme#"$repo"/}
     nblocks=$(find "$work/blocks" -name 'block-*.cmd.1' | wc -l)
-    if [ "$nblocks" = 0 ]; then
-        echo "FAIL $name: no \`\`\`console block under \"## Run it\""
+    if [ "$nblocks" = 0 ] && [ -z "${CHECK_README_ONLY:-}" ]; then
+        echo "FAIL $name: no \`\`\`console block"
         failures=$((failures + 1))
     fi
     for ((b = 1; b <= nblocks; b++)); do
+        needs=$(cat "$work/blocks/block-$b.needs" 2>/dev/null)
+        [ -z "${CHECK_README_ONLY:-}" ] || [ "$needs" = "$CHECK_README_ONLY" ] || continue
+        if [ -n "$needs" ] && [ "$needs" != apparmor ]; then
+            echo "FAIL $name block $b: needs '$needs', a feature check-readme does not know"
+            failures=$((failures + 1))
+            continue
+        elif [ -n "$needs" ]; then
+            why=$(missing "$needs")
+            if [ -n "$why" ]; then
+                echo "skip $name block $b: \$ $(head -n1 "$work/blocks/block-$b.cmd.1"): $why"
+                continue
+            fi
+        fi
         script="$work/blocks/block-$b.sh"
         {
             echo 'sudo() { "$@"; }'

@@ -3,18 +3,35 @@
 #
 #   scripts/run-tests.sh STAGE...         for each STAGE, suites 1..STAGE against its binary
 #   scripts/run-tests.sh --only STAGE...  for each STAGE, its own suite only
+#   --runt PATH     one STAGE's suites against PATH instead (make check-N: a learner's copy)
+#   --filter REGEX  only the tests whose names match (bats --filter)
 #
-# STAGE is a number (3 or 03), "final", or "docs" (tests/docs.bats and tests/cleanup.bats:
-# the READMEs, their examples, and the cleanup command). Bats prints TAP; the last line is
+# STAGE is a number (3 or 03), "final", or "docs" (tests/docs.bats, tests/cleanup.bats,
+# tests/helpers.bats and tests/exercises.bats: the READMEs and their examples, the cleanup
+# command, the leak checks, make exercise-N/check-N/solution-N). Bats prints TAP; the last line is
 # "N passed, N failed, N skipped". The exit status is non-zero on any failure.
 set -uo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$repo" || exit 2
 
-only=0
-if [ "${1:-}" = --only ]; then only=1; shift; fi
-[ $# -gt 0 ] || { echo "usage: $0 [--only] STAGE..." >&2; exit 2; }
+usage() {
+    echo "usage: $0 [--only] [--runt PATH] [--filter REGEX] STAGE..." >&2
+    exit 2
+}
+only=0 runt_path="" filter=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --only) only=1 ;;
+    --runt) [ $# -ge 2 ] || usage; runt_path=$(realpath -m -- "$2"); shift ;;
+    --filter) [ $# -ge 2 ] || usage; filter=(--filter "$2"); shift ;;
+    -*) usage ;;
+    *) break ;;
+    esac
+    shift
+done
+[ $# -gt 0 ] || usage
+if [ -n "$runt_path" ] && [ $# -ne 1 ]; then echo "run-tests: --runt takes one STAGE" >&2; exit 2; fi
+cd "$repo" || exit 2
 
 stage_dir() {
     case "$1" in
@@ -28,13 +45,24 @@ stage_dir() {
 
 passed=0 failed=0 skipped=0
 
+# RUNT_SUITES="A.bats B.bats...": of the suites a run would use, only these (the cgroup v2
+# VM runs only what cgroup v2 can change). Sets the array `suites`.
+only_listed_suites() {
+    local s kept=()
+    [ -n "${RUNT_SUITES:-}" ] || return 0
+    for s in "${suites[@]}"; do
+        [[ " $RUNT_SUITES " == *" $s "* ]] && kept+=("$s")
+    done
+    suites=("${kept[@]}")
+}
+
 # run_suites NAME SUITE...: run them in one bats, show the TAP, add up the results.
 run_suites() {
     local name=$1 out p s_ok f plan
     shift
     echo "# $name: $*"
     out=$(mktemp)
-    BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-180} bats --tap "$@" 2>&1 | tee "$out"
+    BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-180} bats --tap "${filter[@]}" "$@" 2>&1 | tee "$out"
     p=$(grep -c '^ok .* # skip' "$out")
     s_ok=$(grep -c '^ok ' "$out")
     f=$(grep -c '^not ok ' "$out")
@@ -52,13 +80,21 @@ run_suites() {
 for stage in "$@"; do
     if [ "$stage" = docs ]; then
         suites=()
-        for s in tests/docs.bats tests/cleanup.bats; do [ -f "$s" ] && suites+=("$s"); done
-        run_suites docs "${suites[@]}"
+        for s in tests/docs.bats tests/cleanup.bats tests/helpers.bats tests/exercises.bats; do
+            [ -f "$s" ] && suites+=("$s")
+        done
+        only_listed_suites
+        [ ${#suites[@]} -gt 0 ] || continue
+        # helpers.bats (the leak checks) runs containers: with the last stage.
+        stages=([0-9][0-9]-*/)
+        last=${stages[${#stages[@]} - 1]%/}
+        RUNT="$repo/$last/runt" run_suites docs "${suites[@]}"
         continue
     fi
     dir=$(stage_dir "$stage")
-    if [ -z "$dir" ] || [ ! -x "$dir/runt" ]; then
-        echo "run-tests: no built stage $stage (run make)" >&2
+    runt=${runt_path:-$repo/$dir/runt}
+    if [ -z "$dir" ] || [ ! -x "$runt" ]; then
+        if [ -n "$runt_path" ]; then echo "run-tests: no runt binary at $runt" >&2; else echo "run-tests: no built stage $stage (run make)" >&2; fi
         exit 2
     fi
     num=99
@@ -69,9 +105,16 @@ for stage in "$@"; do
         n=$((10#${s:0:2}))
         if [ "$only" = 1 ]; then [ "$n" = "$num" ] && suites+=("$s"); else [ "$n" -le "$num" ] && suites+=("$s"); fi
     done
-    [ "$dir" = final ] && [ -f final/test.bats ] && suites+=(final/test.bats)
+    # final/ adds its own suites: test.bats, and the others (oci, podman...) after it.
+    if [ "$dir" = final ]; then
+        for s in final/test.bats final/*.bats; do
+            [ -f "$s" ] && [[ " ${suites[*]} " != *" $s "* ]] && suites+=("$s")
+        done
+    fi
+    only_listed_suites
+    [ ${#suites[@]} -gt 0 ] || continue
 
-    RUNT="$repo/$dir/runt" RUNT_STAGE=$num run_suites "stage $dir" "${suites[@]}"
+    RUNT=$runt RUNT_STAGE=$num run_suites "stage $dir" "${suites[@]}"
 done
 
 echo "$passed passed, $failed failed, $skipped skipped"

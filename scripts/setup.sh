@@ -63,6 +63,7 @@ have make || missing+=(make)
 have pkg-config || missing+=(pkg-config)
 pkg-config --exists libseccomp 2>/dev/null || missing+=(libseccomp)
 pkg-config --exists libcap 2>/dev/null || missing+=(libcap)
+pkg-config --exists json-c 2>/dev/null || missing+=(json-c)
 [ -e /usr/lib/x86_64-linux-gnu/libc.a ] || [ -e /usr/lib64/libc.a ] || [ -e /usr/lib/libc.a ] ||
     ls /usr/lib/*/libc.a >/dev/null 2>&1 || missing+=(static-libc)
 have bats || missing+=(bats)
@@ -70,6 +71,7 @@ static_busybox >/dev/null || missing+=(busybox)
 have ip || missing+=(iproute2)
 have ps || missing+=(procps)
 have unshare || missing+=(util-linux)
+have strace || missing+=(strace)
 # qemu boots the cgroup v2 test VM (scripts/vm-test.sh), which is x86_64-only and boots
 # Debian's kernel fetched with apt-get: make test skips it elsewhere, so only apt needs qemu.
 if [ "$(uname -m)" = x86_64 ] && have apt-get; then
@@ -98,9 +100,9 @@ echo "setup: installing: ${missing[*]}"
 
 if have apt-get; then
     declare -A pkg=([compiler]=gcc [make]=make [pkg-config]=pkg-config
-        [libseccomp]=libseccomp-dev [libcap]=libcap-dev [static-libc]=libc6-dev
+        [libseccomp]=libseccomp-dev [libcap]=libcap-dev [json-c]=libjson-c-dev [static-libc]=libc6-dev
         [bats]=bats [busybox]=busybox-static [iproute2]=iproute2 [procps]=procps
-        [util-linux]=util-linux [qemu]=qemu-system-x86 [debootstrap]=debootstrap
+        [util-linux]=util-linux [strace]=strace [qemu]=qemu-system-x86 [debootstrap]=debootstrap
         [vagrant]=vagrant [vagrant-libvirt]=vagrant-libvirt [hyperfine]=hyperfine
         [crun]=crun [runc]=runc [gnuplot]=gnuplot-nox [jq]=jq)
     pkgs=()
@@ -113,9 +115,10 @@ elif have dnf; then
     [ "$ci" = 0 ] || die "--ci needs apt (debootstrap and vagrant come from Debian's archive)"
     # busybox is installed on its own below: not every distribution packages it.
     declare -A pkg=([compiler]=gcc [make]=make [pkg-config]=pkgconf-pkg-config
-        [libseccomp]=libseccomp-devel [libcap]=libcap-devel [static-libc]=glibc-static
+        [libseccomp]=libseccomp-devel [libcap]=libcap-devel [json-c]=json-c-devel
+        [static-libc]=glibc-static
         [bats]=bats [busybox]='' [iproute2]=iproute [procps]=procps-ng
-        [util-linux]=util-linux [hyperfine]=hyperfine [crun]=crun [runc]=runc
+        [util-linux]=util-linux [strace]=strace [hyperfine]=hyperfine [crun]=crun [runc]=runc
         [gnuplot]=gnuplot [jq]=jq)
     pkgs=()
     for m in "${missing[@]}"; do [ -z "${pkg[$m]}" ] || pkgs+=("${pkg[$m]}"); done

@@ -9,6 +9,7 @@
 # so binaries, bats and the image come from the host and the host is never
 # written to. It prints the guest's test output and exits with its status.
 #
+#   RUNT_SUITES="A.bats B.bats"   only these of the suites (see run-tests.sh)
 #   RUNT_VM_SHELL=1   a shell in the guest instead of the tests (for debugging)
 #   RUNT_VM_TIMEOUT   seconds before the VM is given up on (default 3000)
 set -euo pipefail
@@ -127,7 +128,7 @@ cd "$runt_repo" || { echo "RUNT-VM-STATUS=98"; /bin/busybox poweroff -f; }
 if [ -n "${runt_shell:-}" ]; then
     setsid sh -c 'exec sh </dev/ttyS0 >/dev/ttyS0 2>&1'
 else
-    bash scripts/run-tests.sh $(echo "$runt_stages" | tr , ' ')
+    RUNT_SUITES=$(echo "${runt_suites:-}" | tr , ' ') bash scripts/run-tests.sh $(echo "$runt_stages" | tr , ' ')
     echo "RUNT-VM-STATUS=$?"
 fi
 sync
@@ -139,6 +140,7 @@ STAGE2
 # 3. Boot. Unknown name=value kernel parameters reach /init as environment variables.
 stages=$(echo "$*" | tr ' ' ,)
 append="console=ttyS0 quiet loglevel=3 panic=-1 runt_repo=$repo runt_stages=$stages"
+[ -n "${RUNT_SUITES:-}" ] && append="$append runt_suites=$(echo "$RUNT_SUITES" | xargs | tr ' ' ,)"
 [ -n "${RUNT_VM_SHELL:-}" ] && append="$append runt_shell=1"
 # TCG by default: on nested VMs /dev/kvm can exist and still hang the boot (seen on the
 # machines this repository is developed on). RUNT_VM_ACCEL=kvm is much faster where KVM works.

@@ -18,6 +18,15 @@ if [ -z "${RUNT_STAGE:-}" ]; then
     esac
 fi
 
+# Leak checks look only at what this test made. The machine may run other containers
+# (podman, docker, another runt) while the suites run; their mounts, cgroups and processes
+# are none of this test's business. What this test made carries one of its marks:
+#   - its scratch dir, $SCRATCH: the test's rootfs and state root live there, so runt's
+#     mounts name it (an overlay's upperdir, a bind of the rootfs);
+#   - its state root, RUNT_ROOT=$SCRATCH/state, exported to runt and so inherited by every
+#     runt it starts (and by the containers of stages that pass the environment on);
+#   - the ids of its containers: the names under <state root>/containers.
+
 # The cgroup directories where runt creates runt/<id> (v2 root, or each v1 controller).
 runt_cgroup_parents() {
     local d
@@ -28,10 +37,49 @@ runt_cgroup_parents() {
     return 0
 }
 
-snapshot_host() {
-    awk '{print $5}' /proc/self/mountinfo | sort
-    echo "--- cgroups"
+# Mount points that concern this test: any at or below $SCRATCH or naming it (source,
+# options), and any on the few host paths where a container's own mounts would land if
+# they propagated back (/proc, /dev...), with their type: those are compared before/after.
+test_mounts() {
+    awk -v s="$SCRATCH" '
+        index($0, s) { print $5; next }
+        $5 ~ /^\/(proc|sys|dev|dev\/pts|dev\/shm|tmp|run)?$/ { sub(/.* - /, ""); print $0 }
+    ' /proc/self/mountinfo | sort
+}
+
+# runt/<id> cgroups that exist now, one path per line.
+runt_cgroups() {
     runt_cgroup_parents | while read -r p; do find "$p" -mindepth 1 -maxdepth 1 -type d; done | sort
+}
+
+# The ids of this test's containers: entries of every state root under $SCRATCH.
+test_ids() {
+    find "$SCRATCH" -mindepth 3 -maxdepth 3 -path '*/containers/*' -printf '%f\n' 2>/dev/null
+    return 0
+}
+
+# Pids of processes this test left running: copies of the runt under test carrying this
+# test's marks, and, outside the test's own mount namespace, any process carrying them
+# (a container: RUNT_ROOT in its environment, its / mounted from under $SCRATCH, or
+# $SCRATCH on its command line).
+test_processes() {
+    local self_mnt runt_exe pid pattern
+    self_mnt=$(readlink /proc/self/ns/mnt)
+    runt_exe=$(readlink -f "$RUNT")
+    # mountinfo field 5 is the mount point; $SCRATCH is matched as a fixed string.
+    pattern="^([^ ]+ ){4}/ .*$(printf '%s' "$SCRATCH" | sed 's/[.[\*^$]/\\&/g')"
+    {
+        grep -lzxF "RUNT_ROOT=$RUNT_ROOT" /proc/[0-9]*/environ 2>/dev/null
+        grep -lE "$pattern" /proc/[0-9]*/mountinfo 2>/dev/null
+        grep -laF "$SCRATCH" /proc/[0-9]*/cmdline 2>/dev/null
+    } | cut -d/ -f3 | sort -un | while read -r pid; do
+        [ "$pid" = "$BASHPID" ] && continue
+        if [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$runt_exe" ] ||
+            { [ -e "/proc/$pid/ns/mnt" ] && [ "$(readlink "/proc/$pid/ns/mnt")" != "$self_mnt" ]; }; then
+            echo "$pid"
+        fi
+    done
+    return 0
 }
 
 runt_setup() {
@@ -40,23 +88,8 @@ runt_setup() {
     SCRATCH=$(mktemp -d /tmp/runt-test.XXXXXX)
     # Tests never use /var/lib/runt: each gets its own state root, checked empty afterwards.
     export RUNT_ROOT="$SCRATCH/state"
-    snapshot_host >"$SCRATCH/.before"
-    runt_pids >"$SCRATCH/.runt-pids"
-    mount_namespaces | cut -d' ' -f1 | sort -u >"$SCRATCH/.mntns"
-}
-
-# "mnt:[id] pid" for every process: a container (stage 02 on) has a mount namespace
-# of its own, so a process in a namespace that is newer than the test is one left behind.
-mount_namespaces() {
-    find /proc/[0-9]*/ns/mnt -maxdepth 0 -printf '%l %h\n' 2>/dev/null | sed 's|/proc/\([0-9]*\)/ns$|\1|'
-    return 0
-}
-
-# Pids of running copies of the binary under test (one find, not a readlink per process).
-runt_pids() {
-    find /proc/[0-9]*/exe -maxdepth 0 -lname "$(readlink -f "$RUNT")" -printf '%h\n' 2>/dev/null |
-        cut -d/ -f3
-    return 0
+    test_mounts >"$SCRATCH/.mounts"
+    runt_cgroups >"$SCRATCH/.cgroups"
 }
 
 # Kill only what this test started, by pid (start_container records them).
@@ -72,32 +105,43 @@ stop_started() {
     rm -f "$SCRATCH/.pids"
 }
 
-# Processes left behind: any in a mount namespace made during the test (a container),
-# and copies of runt that were not running when the test started.
-leftover_processes() {
-    mount_namespaces | awk 'NR == FNR {old[$1]; next} /^mnt:/ && !($1 in old) {print $2 " in " $1}' \
-        "$SCRATCH/.mntns" -
-    runt_pids | grep -vxF -f "$SCRATCH/.runt-pids" | sed 's/$/ runt/'
+# New runt/<id> cgroups that are this test's: named after one of its ids, or holding one
+# of its processes. (An empty one that names no id of this test may be another runt's,
+# caught between its mkdir and its rmdir: the tests that check cgroups go by id.)
+leftover_cgroups() {
+    local ids procs cg
+    ids=$(test_ids)
+    procs=$(test_processes)
+    while read -r cg; do
+        [ -n "$cg" ] || continue
+        if grep -qxF "$(basename "$cg")" <<<"$ids" ||
+            { [ -n "$procs" ] && grep -qxF -f <(echo "$procs") "$cg/cgroup.procs" 2>/dev/null; }; then
+            echo "$cg"
+        fi
+    done < <(comm -13 "$SCRATCH/.cgroups" <(runt_cgroups))
     return 0
 }
 
-# Fail the test if anything outlived it: mounts, cgroups, state, processes.
+# Fail the test if anything of its own outlived it: mounts, cgroups, state, processes.
 assert_no_leaks() {
-    local after leaks
-    after=$(snapshot_host)
-    leaks=$(diff <(cat "$SCRATCH/.before") <(echo "$after") | grep '^>' || true)
+    local leaks
+    leaks=$(comm -13 "$SCRATCH/.mounts" <(test_mounts))
     if [ -n "$leaks" ]; then
-        echo "leaked on the host (mount points, cgroups):" >&2
-        echo "$leaks" >&2
+        echo "leaked mounts: $leaks" >&2
+        return 1
+    fi
+    leaks=$(leftover_cgroups)
+    if [ -n "$leaks" ]; then
+        echo "leaked cgroups: $leaks" >&2
         return 1
     fi
     if [ -d "$RUNT_ROOT/containers" ] && [ -n "$(ls -A "$RUNT_ROOT/containers")" ]; then
         echo "leaked state: $(ls -A "$RUNT_ROOT/containers")" >&2
         return 1
     fi
-    leaks=$(leftover_processes)
+    leaks=$(test_processes)
     if [ -n "$leaks" ]; then
-        echo "leaked processes: $leaks" >&2
+        echo "leaked processes: $(for p in $leaks; do printf '%s (%s) ' "$p" "$(cat "/proc/$p/comm" 2>/dev/null)"; done)" >&2
         return 1
     fi
 }
@@ -195,4 +239,17 @@ wait_container() {
 child_of() {
     local pid=$1
     awk '{print $1}' "/proc/$pid/task/$pid/children" 2>/dev/null
+}
+
+# refuses_empty MESSAGE RUNT-ARGS...: "$RUNT" RUNT-ARGS must fail before it creates
+# anything, with MESSAGE as its one line of output and exit status 125.
+# shellcheck disable=SC2154 # bats' run sets status and output
+refuses_empty() {
+    local message=$1
+    shift
+    run "$RUNT" "$@"
+    echo "runt $* -> $status: $output"
+    [ "$status" -eq 125 ]
+    [ "$output" = "$message" ]
+    [ ! -e "$RUNT_ROOT" ]
 }

@@ -5,8 +5,11 @@
  *   deny mount EPERM         refused: a filter, or a missing capability
  *   allow getppid OK         the call succeeded
  * One line per probe, "<deny|allow> <name> <OK|ERRNO_NAME>". With NAMEs, only
- * those probes run, in that order. The exit status is 0 even when a result is
- * surprising (the stage 07 suite judges the lines); an unknown NAME exits 2.
+ * those probes run, in that order. Without, every probe runs except the
+ * "named only" ones: calls that stage 07's denylist lets through on purpose
+ * and final's allowlist refuses (final/seccomp.bats names them). The exit
+ * status is 0 even when a result is surprising (the suites judge the lines);
+ * an unknown NAME exits 2.
  *
  * Every deny probe passes arguments that the kernel must reject with an
  * ordinary error (EFAULT, EINVAL, EBADF, ESRCH...) even for a process with
@@ -28,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -48,6 +52,35 @@
 #ifndef SYS_clone3
 #define SYS_clone3 435
 #endif
+#ifndef SYS_open_tree
+#define SYS_open_tree  428
+#define SYS_move_mount 429
+#define SYS_fsopen     430
+#define SYS_fsconfig   431
+#define SYS_fsmount    432
+#define SYS_fspick     433
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
+#ifndef SYS_process_madvise
+#define SYS_process_madvise 440
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#ifndef SYS_set_mempolicy_home_node
+#define SYS_set_mempolicy_home_node 450
+#endif
+#ifndef SYS_listmount
+#define SYS_listmount 458
+#endif
+/* Linux 6.15; no libc header knows it yet. */
+#define SYS_open_tree_attr_ 467
+
+/* personality(2) flags (sys/personality.h): the harmless one, and one that weakens ASLR. */
+#define PER_LINUX32_       0x0008
+#define ADDR_NO_RANDOMIZE_ 0x0040000
 
 /* An address the kernel can never read from or write to: copies from it fail with EFAULT. */
 #define BAD_PTR ((void *)1)
@@ -347,6 +380,160 @@ static long probe_io_uring_register(void)
     return syscall(SYS_io_uring_register, 0x3fffffff, 0xffffU, NULL, 0U);
 }
 
+/*
+ * The new mount API (Linux 5.2 on) does what mount(2) does, by file
+ * descriptor: with CAP_SYS_ADMIN it can clone a mount without the masks on
+ * top of it, or clear a mount's read-only flag. Each probe fails a flag check
+ * (EINVAL) or an fd lookup (EBADF) before anything else, once the capability
+ * check (if any) has passed.
+ */
+static long probe_open_tree(void)
+{
+    return syscall(SYS_open_tree, -1, "", BAD_FLAG);
+}
+
+static long probe_move_mount(void)
+{
+    return syscall(SYS_move_mount, -1, "", -1, "", BAD_FLAG);
+}
+
+static long probe_fsopen(void)
+{
+    return syscall(SYS_fsopen, "tmpfs", BAD_FLAG);
+}
+
+/* fsconfig(2): command 0xff does not exist: EINVAL, before the fd (-1) is looked up. */
+static long probe_fsconfig(void)
+{
+    return syscall(SYS_fsconfig, -1, 0xffU, NULL, NULL, 0);
+}
+
+static long probe_fsmount(void)
+{
+    return syscall(SYS_fsmount, -1, BAD_FLAG, 0U);
+}
+
+static long probe_fspick(void)
+{
+    return syscall(SYS_fspick, -1, "", BAD_FLAG);
+}
+
+static long probe_mount_setattr(void)
+{
+    return syscall(SYS_mount_setattr, -1, "", BAD_FLAG, BAD_PTR, (size_t)32);
+}
+
+/* open_tree_attr(2), Linux 6.15: open_tree and mount_setattr in one call. ENOSYS before. */
+static long probe_open_tree_attr(void)
+{
+    return syscall(SYS_open_tree_attr_, -1, "", BAD_FLAG, BAD_PTR, (size_t)32);
+}
+
+/* pidfd_getfd(2) copies another process's file descriptor; flags must be 0: EINVAL. */
+static long probe_pidfd_getfd(void)
+{
+    return syscall(SYS_pidfd_getfd, -1, 0, 1U);
+}
+
+/* kcmp(2) compares kernel objects of two processes; pid -1 is nobody: ESRCH. */
+static long probe_kcmp(void)
+{
+    return syscall(SYS_kcmp, -1, -1, 0, 0UL, 0UL);
+}
+
+/* process_madvise(2) advises on another process's memory; flags must be 0: EINVAL. */
+static long probe_process_madvise(void)
+{
+    return syscall(SYS_process_madvise, -1, NULL, (size_t)0, 0, 1U);
+}
+
+/* get_mempolicy(2): unknown flags are the first check: EINVAL. */
+static long probe_get_mempolicy(void)
+{
+    return syscall(SYS_get_mempolicy, NULL, NULL, 0UL, NULL, BAD_FLAG);
+}
+
+/* set_mempolicy_home_node(2): flags must be 0: EINVAL. */
+static long probe_set_mempolicy_home_node(void)
+{
+    return syscall(SYS_set_mempolicy_home_node, 0UL, 0UL, 0UL, 1UL);
+}
+
+/*
+ * socket(2) with AF_VSOCK, which reaches past the network namespace to the
+ * hypervisor. The type carries a flag that does not exist: EINVAL, checked
+ * before the family, so no socket is made even where the kernel would allow it.
+ */
+static long probe_socket_vsock(void)
+{
+    return syscall(SYS_socket, 40 /* AF_VSOCK */, 1 /* SOCK_STREAM */ | (int)BAD_FLAG, 0);
+}
+
+/*
+ * personality(2) with ADDR_NO_RANDOMIZE, which turns address randomization off
+ * for what this process executes next. No argument makes it fail: on a host it
+ * succeeds (OK), and the old value is put back at once.
+ */
+static long probe_personality(void)
+{
+    long old = syscall(SYS_personality, 0xffffffffUL);
+    long ret = syscall(SYS_personality, (unsigned long)ADDR_NO_RANDOMIZE_);
+
+    if (ret >= 0)
+        syscall(SYS_personality, (unsigned long)old);
+    return ret;
+}
+
+/* ---- deny, named only: calls that stage 07 lets through on purpose ---- */
+
+/*
+ * socket(2) for vsock with a bit set in the upper half of the register: the
+ * kernel takes the family as an int and ignores it, so a filter comparing all
+ * 64 bits would let this vsock socket through. AF_ALG is the kernel's crypto
+ * API, a large attack surface that final refuses. A type flag that does not
+ * exist makes both EINVAL before the family is looked at: no socket is made.
+ */
+static long probe_socket_vsock_hi32(void)
+{
+    return syscall(SYS_socket, (1UL << 32) | AF_VSOCK, 1 /* SOCK_STREAM */ | (int)BAD_FLAG, 0);
+}
+
+static long probe_socket_alg(void)
+{
+    return syscall(SYS_socket, AF_ALG, 1 /* SOCK_STREAM */ | (int)BAD_FLAG, 0);
+}
+
+/* ioctl(2) TIOCLINUX, whose selection paste can type into a virtual console: EBADF. */
+static long probe_ioctl_tioclinux(void)
+{
+    return syscall(SYS_ioctl, -1, (unsigned long)TIOCLINUX, NULL);
+}
+
+/*
+ * listmount(2), Linux 6.8: newer than any list of syscalls in this repository.
+ * Unknown flags: EINVAL. A kernel without it answers ENOSYS, as an allowlist does.
+ */
+static long probe_listmount(void)
+{
+    return syscall(SYS_listmount, BAD_PTR, BAD_PTR, (size_t)0, (unsigned int)BAD_FLAG);
+}
+
+/* An ordinary socket, closed at once. */
+static long probe_socket_unix(void)
+{
+    long fd = syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0);
+
+    if (fd >= 0)
+        close((int)fd);
+    return fd;
+}
+
+/* personality(0xffffffff) only asks for the current personality (stage 07 refuses it). */
+static long probe_personality_query(void)
+{
+    return syscall(SYS_personality, 0xffffffffUL);
+}
+
 /* ---- allow: ordinary calls every program needs ---- */
 
 static long probe_getppid(void)
@@ -407,6 +594,26 @@ static long probe_ioctl_tcgets(void)
     return syscall(SYS_ioctl, -1, (unsigned long)TCGETS, &t);
 }
 
+/* An AF_INET socket: networking inside the namespace keeps working. */
+static long probe_socket_inet(void)
+{
+    long fd = syscall(SYS_socket, 2 /* AF_INET */, 2 /* SOCK_DGRAM */, 0);
+
+    if (fd >= 0)
+        close((int)fd);
+    return fd;
+}
+
+/* personality(PER_LINUX32), as `linux32` or `setarch` set it; then back to PER_LINUX. */
+static long probe_personality_linux32(void)
+{
+    long ret = syscall(SYS_personality, (unsigned long)PER_LINUX32_);
+
+    if (ret >= 0)
+        syscall(SYS_personality, 0UL);
+    return ret;
+}
+
 /* No kernel has system call 1000: ENOSYS, which is what a filter must answer too. */
 static long probe_nosys(void)
 {
@@ -418,55 +625,83 @@ static const struct probe {
     const char *name;
     probe_fn fn;
 } probes[] = {
-    {"deny",  "keyctl",            probe_keyctl           },
-    {"deny",  "add_key",           probe_add_key          },
-    {"deny",  "request_key",       probe_request_key      },
-    {"deny",  "kexec_load",        probe_kexec_load       },
-    {"deny",  "kexec_file_load",   probe_kexec_file_load  },
-    {"deny",  "init_module",       probe_init_module      },
-    {"deny",  "finit_module",      probe_finit_module     },
-    {"deny",  "delete_module",     probe_delete_module    },
-    {"deny",  "bpf",               probe_bpf              },
-    {"deny",  "perf_event_open",   probe_perf_event_open  },
-    {"deny",  "userfaultfd",       probe_userfaultfd      },
-    {"deny",  "mount",             probe_mount            },
-    {"deny",  "umount2",           probe_umount2          },
-    {"deny",  "pivot_root",        probe_pivot_root       },
-    {"deny",  "swapon",            probe_swapon           },
-    {"deny",  "swapoff",           probe_swapoff          },
-    {"deny",  "reboot",            probe_reboot           },
-    {"deny",  "setns",             probe_setns            },
-    {"deny",  "unshare",           probe_unshare          },
-    {"deny",  "clone",             probe_clone            },
-    {"deny",  "clone3",            probe_clone3           },
-    {"deny",  "ptrace",            probe_ptrace           },
-    {"deny",  "process_vm_readv",  probe_process_vm_readv },
-    {"deny",  "process_vm_writev", probe_process_vm_writev},
-    {"deny",  "open_by_handle_at", probe_open_by_handle_at},
-    {"deny",  "name_to_handle_at", probe_name_to_handle_at},
-    {"deny",  "ioctl_tiocsti",     probe_ioctl_tiocsti    },
-    {"deny",  "acct",              probe_acct             },
-    {"deny",  "settimeofday",      probe_settimeofday     },
-    {"deny",  "clock_settime",     probe_clock_settime    },
-    {"deny",  "clock_adjtime",     probe_clock_adjtime    },
-    {"deny",  "adjtimex",          probe_adjtimex         },
-    {"deny",  "mbind",             probe_mbind            },
-    {"deny",  "migrate_pages",     probe_migrate_pages    },
-    {"deny",  "move_pages",        probe_move_pages       },
-    {"deny",  "set_mempolicy",     probe_set_mempolicy    },
-    {"deny",  "io_uring_setup",    probe_io_uring_setup   },
-    {"deny",  "io_uring_enter",    probe_io_uring_enter   },
-    {"deny",  "io_uring_register", probe_io_uring_register},
-    {"allow", "getppid",           probe_getppid          },
-    {"allow", "read",              probe_read             },
-    {"allow", "fork",              probe_fork             },
-    {"allow", "pipe",              probe_pipe             },
-    {"allow", "unshare_none",      probe_unshare_none     },
-    {"allow", "ioctl_tcgets",      probe_ioctl_tcgets     },
-    {"allow", "nosys",             probe_nosys            },
+    {"deny",  "keyctl",                  probe_keyctl                 },
+    {"deny",  "add_key",                 probe_add_key                },
+    {"deny",  "request_key",             probe_request_key            },
+    {"deny",  "kexec_load",              probe_kexec_load             },
+    {"deny",  "kexec_file_load",         probe_kexec_file_load        },
+    {"deny",  "init_module",             probe_init_module            },
+    {"deny",  "finit_module",            probe_finit_module           },
+    {"deny",  "delete_module",           probe_delete_module          },
+    {"deny",  "bpf",                     probe_bpf                    },
+    {"deny",  "perf_event_open",         probe_perf_event_open        },
+    {"deny",  "userfaultfd",             probe_userfaultfd            },
+    {"deny",  "mount",                   probe_mount                  },
+    {"deny",  "umount2",                 probe_umount2                },
+    {"deny",  "pivot_root",              probe_pivot_root             },
+    {"deny",  "open_tree",               probe_open_tree              },
+    {"deny",  "move_mount",              probe_move_mount             },
+    {"deny",  "fsopen",                  probe_fsopen                 },
+    {"deny",  "fsconfig",                probe_fsconfig               },
+    {"deny",  "fsmount",                 probe_fsmount                },
+    {"deny",  "fspick",                  probe_fspick                 },
+    {"deny",  "mount_setattr",           probe_mount_setattr          },
+    {"deny",  "open_tree_attr",          probe_open_tree_attr         },
+    {"deny",  "swapon",                  probe_swapon                 },
+    {"deny",  "swapoff",                 probe_swapoff                },
+    {"deny",  "reboot",                  probe_reboot                 },
+    {"deny",  "setns",                   probe_setns                  },
+    {"deny",  "unshare",                 probe_unshare                },
+    {"deny",  "clone",                   probe_clone                  },
+    {"deny",  "clone3",                  probe_clone3                 },
+    {"deny",  "ptrace",                  probe_ptrace                 },
+    {"deny",  "process_vm_readv",        probe_process_vm_readv       },
+    {"deny",  "process_vm_writev",       probe_process_vm_writev      },
+    {"deny",  "pidfd_getfd",             probe_pidfd_getfd            },
+    {"deny",  "kcmp",                    probe_kcmp                   },
+    {"deny",  "process_madvise",         probe_process_madvise        },
+    {"deny",  "open_by_handle_at",       probe_open_by_handle_at      },
+    {"deny",  "name_to_handle_at",       probe_name_to_handle_at      },
+    {"deny",  "ioctl_tiocsti",           probe_ioctl_tiocsti          },
+    {"deny",  "acct",                    probe_acct                   },
+    {"deny",  "settimeofday",            probe_settimeofday           },
+    {"deny",  "clock_settime",           probe_clock_settime          },
+    {"deny",  "clock_adjtime",           probe_clock_adjtime          },
+    {"deny",  "adjtimex",                probe_adjtimex               },
+    {"deny",  "mbind",                   probe_mbind                  },
+    {"deny",  "migrate_pages",           probe_migrate_pages          },
+    {"deny",  "move_pages",              probe_move_pages             },
+    {"deny",  "set_mempolicy",           probe_set_mempolicy          },
+    {"deny",  "get_mempolicy",           probe_get_mempolicy          },
+    {"deny",  "set_mempolicy_home_node", probe_set_mempolicy_home_node},
+    {"deny",  "socket_vsock",            probe_socket_vsock           },
+    {"deny",  "personality",             probe_personality            },
+    {"deny",  "io_uring_setup",          probe_io_uring_setup         },
+    {"deny",  "io_uring_enter",          probe_io_uring_enter         },
+    {"deny",  "io_uring_register",       probe_io_uring_register      },
+    {"allow", "getppid",                 probe_getppid                },
+    {"allow", "read",                    probe_read                   },
+    {"allow", "fork",                    probe_fork                   },
+    {"allow", "pipe",                    probe_pipe                   },
+    {"allow", "unshare_none",            probe_unshare_none           },
+    {"allow", "ioctl_tcgets",            probe_ioctl_tcgets           },
+    {"allow", "socket_inet",             probe_socket_inet            },
+    {"allow", "personality_linux32",     probe_personality_linux32    },
+    {"allow", "nosys",                   probe_nosys                  },
 };
 
-#define NPROBES (sizeof(probes) / sizeof(probes[0]))
+/* Run only when named (see the top). */
+static const struct probe named_only[] = {
+    {"deny",  "socket_vsock_hi32", probe_socket_vsock_hi32},
+    {"deny",  "socket_alg",        probe_socket_alg       },
+    {"deny",  "ioctl_tioclinux",   probe_ioctl_tioclinux  },
+    {"deny",  "listmount",         probe_listmount        },
+    {"allow", "socket_unix",       probe_socket_unix      },
+    {"allow", "personality_query", probe_personality_query},
+};
+
+#define NPROBES     (sizeof(probes) / sizeof(probes[0]))
+#define NNAMED_ONLY (sizeof(named_only) / sizeof(named_only[0]))
 
 /* Our own errno names: strerrorname_np(3) needs glibc 2.32, EL8 has 2.28. */
 /* clang-format off: it would spread this one-line macro over five lines. */
@@ -522,6 +757,9 @@ static const struct probe *find(const char *name)
     for (size_t i = 0; i < NPROBES; i++)
         if (strcmp(probes[i].name, name) == 0)
             return &probes[i];
+    for (size_t i = 0; i < NNAMED_ONLY; i++)
+        if (strcmp(named_only[i].name, name) == 0)
+            return &named_only[i];
     return NULL;
 }
 

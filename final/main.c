@@ -1,0 +1,280 @@
+/*
+ * runt (final): the command line. `runt run` turns its options into a
+ * struct config (an OCI config.json would fill the same struct) and hands it
+ * to the lifecycle in run.c; list, kill and exec read a container's state.
+ */
+#include "container.h"
+#include "seccomp.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *out)
+{
+    fputs("usage: runt run [OPTIONS] <image-dir> <command> [args...]\n"
+          "       runt list [--root DIR]\n"
+          "       runt kill [--root DIR] ID [SIGNAL]\n"
+          "       runt exec [-t] [--root DIR] ID <command> [args...]\n"
+          "       runt --help | --version\n"
+          "\n"
+          "runt run options:\n"
+          "  -v, --verbose         narrate each step on stderr\n"
+          "  --hostname NAME       the container's hostname (default: its id)\n"
+          "  --root DIR            state root (default: $RUNT_ROOT, else /var/lib/runt)\n"
+          "  --keep                keep the container's directory (its changes) after exit\n"
+          "  --memory SIZE         memory limit, in bytes or with a K, M or G suffix\n"
+          "  --pids N              at most N tasks (processes and threads)\n"
+          "  --cpus FRACTION       CPU time limit in CPUs, e.g. 0.5\n"
+          "  --cap-add CAP         keep capability CAP too (e.g. NET_ADMIN, or ALL)\n"
+          "  --cap-drop CAP        drop capability CAP (e.g. CHOWN, or ALL)\n"
+          "  -e, --env K=V         set an environment variable (K alone: the caller's value)\n"
+          "  -w, --workdir DIR     the command's working directory\n"
+          "  -u, --user UID[:GID]  run as this user (numeric ids)\n"
+          "  --read-only           mount the container's root read-only\n"
+          "  -v, --volume H:C[:ro] bind-mount host path H on C (a word with ':' after -v)\n"
+          "  -t, --tty             give the command a terminal\n"
+          "  --userns[=HOSTID]     map the container's root to HOSTID (default 100000)\n"
+          "\n"
+          "Options end at the image: `runt run IMAGE ls -v` passes -v to ls.\n",
+          out);
+}
+
+static const struct option run_options[] = {
+    {"verbose",   no_argument,       NULL, 'v'},
+    {"hostname",  required_argument, NULL, 'H'},
+    {"root",      required_argument, NULL, 'R'},
+    {"keep",      no_argument,       NULL, 'K'},
+    {"memory",    required_argument, NULL, 'm'},
+    {"pids",      required_argument, NULL, 'p'},
+    {"cpus",      required_argument, NULL, 'c'},
+    {"cap-add",   required_argument, NULL, 'A'},
+    {"cap-drop",  required_argument, NULL, 'D'},
+    {"env",       required_argument, NULL, 'e'},
+    {"workdir",   required_argument, NULL, 'w'},
+    {"user",      required_argument, NULL, 'u'},
+    {"read-only", no_argument,       NULL, 'r'},
+    {"volume",    required_argument, NULL, 'V'},
+    {"tty",       no_argument,       NULL, 't'},
+    {"userns",    optional_argument, NULL, 'U'},
+    {"help",      no_argument,       NULL, 'h'},
+    {NULL,        0,                 NULL, 0  },
+};
+
+/*
+ * getopt's error, as one line. optopt holds the offending letter, which in a
+ * group like -xv is not what argv[optind - 1] shows; a long option is shown
+ * as written, up to any '='.
+ */
+int option_error(int c, char **argv, struct runt_err *err)
+{
+    const char *word = argv[optind - 1];
+    int len = (int)strcspn(word, "=");
+
+    if (strncmp(word, "--", 2) == 0 || optopt == 0) {
+        if (c == ':')
+            return runt_fail(err, 0, "option '%.*s' needs a value (try: runt --help)", len, word);
+        return runt_fail(err, 0, "unknown option '%.*s' (try: runt --help)", len, word);
+    }
+    if (c == ':')
+        return runt_fail(err, 0, "option '-%c' needs a value (try: runt --help)", optopt);
+    return runt_fail(err, 0, "unknown option '-%c' (try: runt --help)", optopt);
+}
+
+/* One option of `runt run`. */
+static int apply_run_option(int c, char **argv, struct config *cfg, struct runt_err *err)
+{
+    uint64_t mask;
+
+    switch (c) {
+    case 'v':
+        /* -v followed by a word with ':' is docker's --volume (an image path has no ':'). */
+        if (strcmp(argv[optind - 1], "-v") == 0 && argv[optind] != NULL &&
+            strchr(argv[optind], ':') != NULL)
+            return parse_volume(argv[optind++], cfg, err);
+        runt_verbose = true;
+        return 0;
+    case 'H':
+        if (optarg[0] == '\0' || strlen(optarg) > HOST_NAME_MAX)
+            return runt_fail(err, 0, "--hostname: '%s' must be 1 to %d characters", optarg,
+                             HOST_NAME_MAX);
+        cfg->hostname = optarg;
+        return 0;
+    case 'R':
+        /* Empty, it would put the state in /containers, at the host's root. */
+        if (optarg[0] == '\0')
+            return runt_fail(err, 0, "--root: empty value (try: runt --help)");
+        cfg->state_root = optarg;
+        return 0;
+    case 'K':
+        cfg->keep = true;
+        return 0;
+    case 'm':
+        return parse_memory(optarg, &cfg->resources.memory, err);
+    case 'p':
+        return parse_pids(optarg, &cfg->resources.pids, err);
+    case 'c':
+        return parse_cpus(optarg, &cfg->resources.cpu_quota_us, err);
+    case 'A':
+    case 'D':
+        if (parse_cap(c == 'A' ? "--cap-add" : "--cap-drop", optarg, &mask, err) < 0)
+            return -1;
+        cfg->process.caps.bounding =
+            c == 'A' ? cfg->process.caps.bounding | mask : cfg->process.caps.bounding & ~mask;
+        return 0;
+    case 'e':
+        return parse_env(optarg, &cfg->process, err);
+    case 'w':
+        if (optarg[0] != '/')
+            return runt_fail(err, 0, "--workdir: '%s' must be absolute", optarg);
+        cfg->process.cwd = optarg;
+        return 0;
+    case 'u':
+        return parse_user(optarg, &cfg->process, err);
+    case 'r':
+        cfg->root_readonly = true;
+        return 0;
+    case 'V':
+        return parse_volume(optarg, cfg, err);
+    case 't':
+        cfg->process.terminal = true;
+        return 0;
+    case 'U':
+        return parse_userns(optarg, cfg, err);
+    default:
+        return option_error(c, argv, err);
+    }
+}
+
+/* A clean environment, as docker gives: PATH, HOSTNAME, HOME (and TERM with -t), then -e. */
+static int default_env(struct config *cfg, struct runt_err *err)
+{
+    char hostname[HOST_NAME_MAX + 16];
+
+    snprintf(hostname, sizeof(hostname), "HOSTNAME=%s", cfg->hostname);
+    if (config_add_env(&cfg->process,
+                       "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                       err) < 0 ||
+        config_add_env(&cfg->process, hostname, err) < 0 ||
+        config_add_env(&cfg->process, cfg->process.uid == 0 ? "HOME=/root" : "HOME=/", err) < 0)
+        return -1;
+    if (cfg->process.terminal && config_add_env(&cfg->process, "TERM=xterm", err) < 0)
+        return -1;
+    return 0;
+}
+
+/*
+ * For a user other than root: no capabilities in effect nor permitted, as
+ * under Docker; the bounding set stays, so a setuid-root program could not
+ * exceed it (and no_new_privs keeps even that from happening).
+ */
+static void settle_capabilities(struct process_config *p)
+{
+    p->caps.effective = p->caps.permitted = p->uid == 0 ? p->caps.bounding : 0;
+}
+
+static int parse_run_args(int argc, char **argv, struct config *cfg, struct runt_err *err)
+{
+    const char *env_args[RUNT_MAX_ENV];
+    size_t n_env_args = 0;
+    int c;
+
+    /* Options end at the first non-option (the leading '+'): the image. */
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+:vhe:w:u:t", run_options, NULL)) != -1) {
+        if (c == 'h') {
+            usage(stdout);
+            exit(0);
+        }
+        /* -e comes after the defaults, which need --hostname and --user: later. */
+        if (c == 'e' && n_env_args < RUNT_MAX_ENV) {
+            env_args[n_env_args++] = optarg;
+            continue;
+        }
+        if (apply_run_option(c, argv, cfg, err) < 0)
+            return -1;
+    }
+    if (optind >= argc)
+        return runt_fail(err, 0, "run: no image directory given (try: runt --help)");
+    if (argv[optind][0] == '\0')
+        return runt_fail(err, 0, "rootfs: empty path (try: runt --help)");
+    if (optind + 1 >= argc)
+        return runt_fail(err, 0, "run: no command given (try: runt --help)");
+    cfg->image = argv[optind];
+    cfg->process.args = argv + optind + 1;
+    settle_capabilities(&cfg->process);
+    if (default_env(cfg, err) < 0)
+        return -1;
+    for (size_t i = 0; i < n_env_args; i++)
+        if (parse_env(env_args[i], &cfg->process, err) < 0)
+            return -1;
+    return 0;
+}
+
+static int run_command(int argc, char **argv)
+{
+    static char id[RUNT_ID_MAX + 1];
+    struct config cfg;
+    struct container c;
+    struct runt_err err;
+    char line[1200];
+    int exit_code = EXIT_RUNT_FAILED;
+
+    config_init_defaults(&cfg);
+    cfg.seccomp = &runt_default_seccomp;
+    if (new_container_id(id, &err) < 0)
+        goto fail;
+    cfg.id = id;
+    cfg.hostname = id;
+    if (parse_run_args(argc, argv, &cfg, &err) < 0 ||
+        state_root_of(cfg.state_root, &cfg.state_root, &err) < 0)
+        goto fail;
+    /*
+     * A closed stderr (runt -v ... | head) must not kill runt before it has
+     * cleaned up: with SIGPIPE ignored, a write there fails with EPIPE instead.
+     */
+    signal(SIGPIPE, SIG_IGN);
+    container_init(&c, &cfg);
+    if (install_signal_forwarding(&err) < 0 || container_create(&c, &err) < 0 ||
+        container_start(&c, &err) < 0 || state_save(&c, "running", &err) < 0 ||
+        container_wait(&c, &exit_code, &err) < 0) {
+        runt_print("%s", runt_err_str(&err, line, sizeof(line)));
+        say("runt failed (not the command): exit %d", exit_code);
+    }
+    container_destroy(&c);
+    config_free(&cfg);
+    return exit_code;
+fail:
+    runt_print("%s", runt_err_str(&err, line, sizeof(line)));
+    config_free(&cfg);
+    return EXIT_RUNT_FAILED;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_RUNT_FAILED;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("runt %s\n", RUNT_VERSION);
+        return 0;
+    }
+    /* Each command parses its own options: argv[0] becomes the command's name. */
+    if (strcmp(argv[1], "run") == 0)
+        return run_command(argc - 1, argv + 1);
+    if (strcmp(argv[1], "list") == 0)
+        return cmd_list(argc - 1, argv + 1);
+    if (strcmp(argv[1], "kill") == 0)
+        return cmd_kill(argc - 1, argv + 1);
+    if (strcmp(argv[1], "exec") == 0)
+        return cmd_exec(argc - 1, argv + 1);
+    runt_print("unknown command '%s' (try: runt --help)", argv[1]);
+    return EXIT_RUNT_FAILED;
+}
