@@ -244,7 +244,7 @@ PAUSE=0.1
 # invocation, or in one per round (see --rounds), whose JSON is then merged into one.
 measure() {
     local id=$1 title=$2 n=$3 r=$rounds k=${#names[@]} per round i j args after how
-    # Flatness's --prepare keeps its sleep containers between runs: one round only.
+    # A group with --prepare commands of its own (options, flatness) runs in one round.
     [ -z "${prepares[*]}" ] || r=1
     per=$(((n + r - 1) / r))
     how="$n runs per command"
@@ -262,6 +262,11 @@ measure() {
         if ! hyperfine -N --style none --runs "$per" --warmup $((per < 3 ? 1 : 3)) \
             --export-json "$work/round-$round.json" "${args[@]}" >/dev/null; then
             cat "$work"/sleep-*/errors 2>/dev/null >&2 || true
+            # hyperfine does not say which command failed: run each once more, and show it.
+            for ((j = 0; j < k; j++)); do
+                eval "${commands[j]}" </dev/null >/dev/null 2>"$work/failed" ||
+                    say "${labels[j]}: exit $?: $(head -n1 "$work/failed")"
+            done
             die "$id. $title: hyperfine failed"
         fi
     done
@@ -466,7 +471,7 @@ EOF
 # --- 2. with options -----------------------------------------------------------------
 
 with_options() {
-    local err
+    local err i
     add "${stages[-1]}" "stage ${stages[-1]} --memory 64M --pids 64 (no --userns or volumes yet)" \
         "$repo/${stages[-1]}/runt" run --memory 64M --pids 64 "$work/image" /bin/true
     if [ -n "$final" ]; then
@@ -484,6 +489,12 @@ with_options() {
         "${crun[@]}" run --bundle "$work/bundle-options" "$tag"
     add runc "$(version runc), the same" \
         "${runc[@]}" run --bundle "$work/bundle-options" "$tag"
+    # In a user namespace, crun and runc bind this /dev's nodes (private_dev's) into the
+    # container and chown them to its root; final then refuses to start (a node owned by a
+    # uid the container maps is one it could change). Each run starts with them root's.
+    for i in "${!names[@]}"; do
+        prepares[i]="sh -c 'chown 0:0 /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty && sleep $PAUSE'"
+    done
     measure 2 "with --memory, --pids, --userns and a volume, median" "$runs"
     table 2 "" crun
 }
