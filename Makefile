@@ -18,6 +18,10 @@ LDLIBS_final           := -lcap -lseccomp -ljson-c
 
 # Small programs that run inside containers; static, so they run in the busybox image.
 TESTPROGS := $(patsubst tests/%.c,tests/bin/%,$(wildcard tests/*.c))
+# make bench's floor: clone with five namespaces, chroot, exec, wait (static, like the above).
+FLOOR     := scripts/bench-floor
+# Every C file that format and lint check.
+CSOURCES   = $(wildcard */runt.c) $(wildcard tests/*.c) $(wildcard scripts/*.c)
 
 # Stage N's folder: $(call stage_dir,3) -> 03-pivot-root
 stage_dir = $(firstword $(filter $(shell printf %02d $(1))-%,$(STAGES)))
@@ -30,7 +34,7 @@ TEST_STAGES := $(patsubst 0%,%,$(foreach s,$(STAGES),$(firstword $(subst -, ,$(s
 CMD     ?= /bin/sh
 IMAGE   := images/busybox
 
-.PHONY: all help setup image test test-v1 test-v2 fresh-machine-test run cleanup clean format lint
+.PHONY: all help setup image test test-v1 test-v2 fresh-machine-test run bench cleanup clean format lint
 .DEFAULT_GOAL := all
 
 all: $(BINS) $(if $(FINAL_SRCS),final/runt) $(TESTPROGS)
@@ -48,6 +52,9 @@ help:
 	@echo "sudo make check-N    build your work/NN-name/runt.c, run suites 1..N on it: which claims hold (FILTER=regex)"
 	@echo "make solution-N      diff -u of your work/NN-name/runt.c against the reference"
 	@echo "make image           build the busybox root filesystem in images/busybox"
+	@echo "sudo make bench      what each stage costs, and runt against crun, runc and a C floor"
+	@echo "                     (RUNS=N runs per command, ROUNDS=R interleaved rounds, QUICK=1"
+	@echo "                     the start-to-exit table only, PROFILE=1 where its time goes)"
 	@echo "sudo make cleanup    remove runt's leftovers (containers, cgroups, mounts, state) after a broken exercise"
 	@echo "make format | lint | clean"
 
@@ -59,6 +66,9 @@ final/runt: $(FINAL_SRCS) $(FINAL_HDRS)
 
 tests/bin/%: tests/%.c
 	@mkdir -p tests/bin
+	$(CC) $(CFLAGS) -static -o $@ $<
+
+$(FLOOR): $(FLOOR).c
 	$(CC) $(CFLAGS) -static -o $@ $<
 
 # Two host-side helpers of final/seccomp.bats link libseccomp, so they are not static:
@@ -120,18 +130,18 @@ diff-%:
 	 diff -u $$prev/runt.c $$this/runt.c || true
 
 format:
-	clang-format -i $(wildcard */runt.c) $(FINAL_SRCS) $(FINAL_HDRS) $(wildcard tests/*.c)
+	clang-format -i $(CSOURCES) $(FINAL_SRCS) $(FINAL_HDRS)
 
 lint:
-	clang-format --dry-run -Werror $(wildcard */runt.c) $(FINAL_SRCS) $(FINAL_HDRS) $(wildcard tests/*.c)
-	@for f in $(wildcard */runt.c) $(FINAL_SRCS) $(wildcard tests/*.c); do \
+	clang-format --dry-run -Werror $(CSOURCES) $(FINAL_SRCS) $(FINAL_HDRS)
+	@for f in $(CSOURCES) $(FINAL_SRCS); do \
 	   echo "clang-tidy $$f"; \
 	   clang-tidy --quiet --warnings-as-errors='*' \
 	     --checks='-*,clang-analyzer-*,-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling,bugprone-*,-bugprone-easily-swappable-parameters,-bugprone-reserved-identifier,misc-redundant-expression' \
 	     $$f -- $(CFLAGS) || exit 1; \
 	 done
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
-	  --suppress=missingIncludeSystem --inline-suppr -D_GNU_SOURCE $(wildcard */runt.c) $(FINAL_SRCS) $(wildcard tests/*.c)
+	  --suppress=missingIncludeSystem --inline-suppr -D_GNU_SOURCE $(CSOURCES) $(FINAL_SRCS)
 	shellcheck -x scripts/*.sh tests/*.sh tests/helpers.bash .ci/run
 
 # The exercises (scripts/exercise.sh): the learner's copy of stage N, in work/NN-name/
@@ -147,6 +157,18 @@ check-%: image $(TESTPROGS)
 solution-%:
 	@bash scripts/exercise.sh solution $*
 
+# Benchmarks, not tests: make test never runs this. It needs hyperfine, crun, runc,
+# gnuplot and jq (scripts/setup.sh --bench) and rewrites docs/performance.png.
+RUNS    ?=
+ROUNDS  ?=
+QUICK   ?=
+PROFILE ?=
+bench:
+	@bash scripts/setup.sh --bench
+	@$(MAKE) -s --no-print-directory all image $(FLOOR)
+	@bash scripts/bench.sh $(if $(RUNS),--runs $(RUNS)) $(if $(ROUNDS),--rounds $(ROUNDS)) \
+	  $(if $(QUICK),--quick) $(if $(PROFILE),--profile)
+
 # After a broken exercise: runt's own processes, cgroups, mounts and state, nothing else.
 cleanup:
 	@bash scripts/cleanup.sh
@@ -154,3 +176,4 @@ cleanup:
 clean:
 	rm -f $(BINS) final/runt $(wildcard */runt)
 	rm -rf tests/bin
+	rm -f $(FLOOR)

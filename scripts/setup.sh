@@ -3,9 +3,12 @@
 # Idempotent: when everything is present it says so in one line and does nothing.
 # Supports apt (Debian, Ubuntu) and dnf (Fedora; Alma/Rocky 8 and 9, with EPEL).
 #
-#   scripts/setup.sh        what `make run` and `make test` need
-#   scripts/setup.sh --ci   also what only CI needs: debootstrap (the fresh-machine test),
-#                           vagrant and its libvirt plugin (`vagrant validate`); apt only
+#   scripts/setup.sh          what `make run` and `make test` need
+#   scripts/setup.sh --bench  also what `make bench` needs: hyperfine, crun and runc (the
+#                             references it measures against), gnuplot (its plot) and jq
+#   scripts/setup.sh --ci     also what only CI needs: debootstrap (the fresh-machine test),
+#                             vagrant and its libvirt plugin (`vagrant validate`), and
+#                             what --bench installs (CI runs make bench); apt only
 #
 # A static busybox is looked for in the usual places, in /usr/local/bin, and at
 # $RUNT_BUSYBOX. Debian/Ubuntu (busybox-static), Fedora and EPEL 9 (busybox) package
@@ -14,11 +17,12 @@ set -euo pipefail
 
 die() { echo "setup: $*" >&2; exit 1; }
 
-ci=0
+ci=0 bench=0
 case "${1:-}" in
 "") ;;
---ci) ci=1 ;;
-*) die "usage: $0 [--ci]" ;;
+--bench) bench=1 ;;
+--ci) ci=1 bench=1 ;;
+*) die "usage: $0 [--bench | --ci]" ;;
 esac
 
 [ "$(id -u)" = 0 ] || die "must run as root (try: sudo $0)"
@@ -73,6 +77,13 @@ have strace || missing+=(strace)
 if [ "$(uname -m)" = x86_64 ] && have apt-get; then
     have qemu-system-x86_64 || missing+=(qemu)
 fi
+if [ "$bench" = 1 ]; then
+    have hyperfine || missing+=(hyperfine)
+    have crun || missing+=(crun)
+    have runc || missing+=(runc)
+    have gnuplot || missing+=(gnuplot)
+    have jq || missing+=(jq)
+fi
 if [ "$ci" = 1 ]; then
     have debootstrap || missing+=(debootstrap)
     have vagrant || missing+=(vagrant)
@@ -92,7 +103,8 @@ if have apt-get; then
         [libseccomp]=libseccomp-dev [libcap]=libcap-dev [json-c]=libjson-c-dev [static-libc]=libc6-dev
         [bats]=bats [busybox]=busybox-static [iproute2]=iproute2 [procps]=procps
         [util-linux]=util-linux [strace]=strace [qemu]=qemu-system-x86 [debootstrap]=debootstrap
-        [vagrant]=vagrant [vagrant-libvirt]=vagrant-libvirt)
+        [vagrant]=vagrant [vagrant-libvirt]=vagrant-libvirt [hyperfine]=hyperfine
+        [crun]=crun [runc]=runc [gnuplot]=gnuplot-nox [jq]=jq)
     pkgs=()
     for m in "${missing[@]}"; do pkgs+=("${pkg[$m]}"); done
     export DEBIAN_FRONTEND=noninteractive
@@ -106,7 +118,8 @@ elif have dnf; then
         [libseccomp]=libseccomp-devel [libcap]=libcap-devel [json-c]=json-c-devel
         [static-libc]=glibc-static
         [bats]=bats [busybox]='' [iproute2]=iproute [procps]=procps-ng
-        [util-linux]=util-linux [strace]=strace)
+        [util-linux]=util-linux [strace]=strace [hyperfine]=hyperfine [crun]=crun [runc]=runc
+        [gnuplot]=gnuplot [jq]=jq)
     pkgs=()
     for m in "${missing[@]}"; do [ -z "${pkg[$m]}" ] || pkgs+=("${pkg[$m]}"); done
     # Fedora has everything in its own repositories. An EL (Alma, Rocky, CentOS Stream)
