@@ -97,6 +97,7 @@ static int load_filter(const struct seccomp_profile *filter, uint64_t caps, bool
     return load_seccomp(filter, caps, err);
 }
 
+
 /*
  * A session keyring of the container's own (keyrings(7)): the keys of
  * runt's caller, in the session keyring it would otherwise inherit, are
@@ -214,9 +215,11 @@ static int become_process(const struct container *c, struct runt_err *err)
         return -1;
     if (close_inherited_fds(c->child_sync_fd, err) < 0)
         return -1;
+    if (filter != NULL && p->no_new_privileges)
+        say("install seccomp filter: %s",
+            c->cfg->bundle != NULL ? "config.json's" : "runt's default allowlist");
     prepare_exec(p);
-    if (filter != NULL && p->no_new_privileges &&
-        load_filter(filter, p->caps.bounding, c->cfg->bundle != NULL, err) < 0)
+    if (filter != NULL && p->no_new_privileges && load_seccomp(filter, p->caps.bounding, err) < 0)
         return -1;
     return 0;
 }

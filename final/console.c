@@ -52,49 +52,98 @@ static int send_master(int sock, int master, struct runt_err *err)
     return 0;
 }
 
-int send_console(const char *socket_path, int master, struct runt_err *err)
+/* Connect to the client's console socket (before runt exec enters the container's mounts). */
+int console_connect(const char *socket_path, struct runt_err *err)
 {
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    int sock, rc;
+    int sock;
 
-    if (master < 0)
-        return runt_fail(err, 0, "--console-socket: the container has no terminal");
     if (strlen(socket_path) >= sizeof(addr.sun_path))
         return runt_fail(err, ENAMETOOLONG, "--console-socket %s", socket_path);
     strcpy(addr.sun_path, socket_path);
-    say("send the pty master to %s", socket_path);
     sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (sock < 0)
         return runt_fail(err, errno, "--console-socket: socket");
-    if (connect(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0)
-        rc = runt_fail(err, errno, "--console-socket: connect to %s", socket_path);
+    if (connect(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+        runt_fail(err, errno, "--console-socket: connect to %s", socket_path);
+        close(sock);
+        return -1;
+    }
+    return sock;
+}
+
+/* Send the master over a connected console socket, and close it. */
+int console_send(int sock, int master, struct runt_err *err)
+{
+    int rc;
+
+    if (master < 0)
+        rc = runt_fail(err, 0, "--console-socket: the container has no terminal");
     else
         rc = send_master(sock, master, err);
     close(sock);
     return rc;
 }
 
+int send_console(const char *socket_path, int master, struct runt_err *err)
+{
+    int sock;
+
+    say("send the pty master to %s", socket_path);
+    sock = console_connect(socket_path, err);
+    return sock < 0 ? -1 : console_send(sock, master, err);
+}
+
+/* The pid file's directory, opened now: runt exec writes the file from inside the container. */
+int pid_file_open(const char *path, struct pid_file *pf, struct runt_err *err)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[PATH_MAX];
+
+    snprintf(dir, sizeof(dir), "%.*s", slash == NULL ? 1 : (int)(slash - path + 1),
+             slash == NULL ? "." : path);
+    if (snprintf(pf->name, sizeof(pf->name), "%s", slash == NULL ? path : slash + 1) >=
+            (int)sizeof(pf->name) ||
+        pf->name[0] == '\0')
+        return runt_fail(err, ENAMETOOLONG, "--pid-file %s", path);
+    pf->dir = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (pf->dir < 0)
+        return runt_fail(err, errno, "--pid-file %s", path);
+    return 0;
+}
+
 /*
- * The pid file holds the init's pid as the host sees it; conmon and the
+ * The pid file holds the process's pid as the host sees it; conmon and the
  * shim wait for that process. Written to a temporary name and renamed, so
  * that a reader never sees half a number.
  */
-int write_pid_file(const char *path, pid_t pid, struct runt_err *err)
+int pid_file_write(struct pid_file *pf, pid_t pid, struct runt_err *err)
 {
-    char tmp[PATH_MAX], text[16];
-    int fd, len = snprintf(text, sizeof(text), "%d", (int)pid);
+    char tmp[NAME_MAX + 16], text[16];
+    int fd, len = snprintf(text, sizeof(text), "%d", (int)pid), rc = 0;
     bool written;
 
-    if (snprintf(tmp, sizeof(tmp), "%s.runt-tmp", path) >= (int)sizeof(tmp))
-        return runt_fail(err, ENAMETOOLONG, "--pid-file %s", path);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return runt_fail(err, errno, "--pid-file %s", tmp);
-    written = write(fd, text, (size_t)len) == len;
-    if (close(fd) < 0 || !written || rename(tmp, path) < 0) {
-        runt_fail(err, errno, "--pid-file %s", path);
-        unlink(tmp);
-        return -1;
+    snprintf(tmp, sizeof(tmp), ".%.*s.runt-tmp", NAME_MAX - 10, pf->name);
+    fd = openat(pf->dir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        rc = runt_fail(err, errno, "--pid-file %s", pf->name);
+    } else {
+        written = write(fd, text, (size_t)len) == len;
+        if (close(fd) < 0 || !written || renameat(pf->dir, tmp, pf->dir, pf->name) < 0) {
+            rc = runt_fail(err, errno, "--pid-file %s", pf->name);
+            unlinkat(pf->dir, tmp, 0);
+        }
     }
-    return 0;
+    close(pf->dir);
+    pf->dir = -1;
+    return rc;
+}
+
+int write_pid_file(const char *path, pid_t pid, struct runt_err *err)
+{
+    struct pid_file pf;
+
+    if (pid_file_open(path, &pf, err) < 0)
+        return -1;
+    return pid_file_write(&pf, pid, err);
 }

@@ -49,6 +49,13 @@ int oci_strings(json_object *v, const char *path, struct bundle *b, const char *
 void child_path(char *out, size_t size, const char *path, const char *name);
 void index_path(char *out, size_t size, const char *path, size_t i);
 
+/* bundle_process.c: process (also runt exec --process) */
+int parse_process(json_object *v, const char *path, struct bundle *b, struct runt_err *err);
+
+/* bundle_resources.c: linux.cgroupsPath and linux.resources */
+int parse_cgroups_path(json_object *v, const char *path, struct bundle *b, struct runt_err *err);
+int parse_resources(json_object *v, const char *path, struct bundle *b, struct runt_err *err);
+
 /* bundle_mounts.c: mounts, with their options */
 int parse_mounts(json_object *v, const char *path, struct bundle *b, struct runt_err *err);
 int bundle_path(struct bundle *b, const char *path, const char **out, struct runt_err *err);
@@ -68,8 +75,16 @@ json_object *default_spec(void);
 int cmd_spec(int argc, char **argv);
 int cmd_features(int argc, char **argv);
 
-/* console.c: the console socket of runc's command line */
+/* console.c: the console socket and the pid file of runc's command line */
 int send_console(const char *socket_path, int master, struct runt_err *err);
+int console_connect(const char *socket_path, struct runt_err *err);
+int console_send(int sock, int master, struct runt_err *err);
+struct pid_file {
+    int dir; /* opened before runt exec enters the container's mount namespace */
+    char name[NAME_MAX + 1];
+};
+int pid_file_open(const char *path, struct pid_file *pf, struct runt_err *err);
+int pid_file_write(struct pid_file *pf, pid_t pid, struct runt_err *err);
 int write_pid_file(const char *path, pid_t pid, struct runt_err *err);
 
 /* oci.c: create, start, state, delete, and run --bundle */
