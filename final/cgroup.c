@@ -21,8 +21,10 @@
 #define TMPFS_MAGIC         0x01021994
 #define CGROUP2_SUPER_MAGIC 0x63677270
 
-/* The v1 hierarchies runt uses; on v1, dirs[] follows this order. */
-static const char *const v1_controllers[CGROUP_MAX] = {"memory", "pids", "cpu"};
+/* The v1 hierarchies runt uses; on v1, dirs[] follows this order (devices last, if any). */
+static const char *const v1_controllers[CGROUP_MAX] = {"memory", "pids", "cpu", "devices"};
+/* The v2 controllers runt enables: cgroup v2 has no devices controller (devices.c). */
+#define V2_CONTROLLERS 3
 
 enum cgroup_mode { CGROUP_LEGACY, CGROUP_HYBRID, CGROUP_UNIFIED };
 
@@ -92,7 +94,7 @@ static int enable_v2_controllers(const char *dir, struct runt_err *err)
     if (fd < 0)
         return runt_fail(err, errno, "open %s", path);
     /* One write per controller, so that a failure names its controller. */
-    for (size_t i = 0; i < CGROUP_MAX; i++) {
+    for (size_t i = 0; i < V2_CONTROLLERS; i++) {
         char word[16];
 
         snprintf(word, sizeof(word), "+%s", v1_controllers[i]);
@@ -132,6 +134,43 @@ static int make_cgroup(const char *hierarchy, const char *relpath, char *out, bo
     return 0;
 }
 
+/*
+ * Memory and swap together (OCI's memory.swap, v1's memsw), or, without a
+ * swap limit, none at all: a container would swap instead of meeting its
+ * limit. v2 counts swap alone, in memory.swap.max.
+ */
+static int write_swap_limit(const struct cgroups *cg, const struct resources *res,
+                            struct runt_err *err)
+{
+    const char *file = cg->unified ? "memory.swap.max" : "memory.memsw.limit_in_bytes";
+    unsigned long long both = res->memory_swap > 0 ? res->memory_swap : res->memory;
+    char value[32];
+
+    if (!cgroup_has_file(cg->dirs[0], file)) {
+        if (res->memory_swap == 0)
+            return 0;
+        return runt_fail(err, 0,
+                         "linux.resources.memory.swap: this kernel does not account swap (no "
+                         "%s): the limit would not hold",
+                         file);
+    }
+    snprintf(value, sizeof(value), "%llu", cg->unified ? both - res->memory : both);
+    return write_cgroup_file(cg->dirs[0], file, value, err);
+}
+
+/* v1's cpu.shares (2..262144, default 1024) is v2's cpu.weight (1..10000, default 100). */
+static int write_cpu_shares(const struct cgroups *cg, const char *dir, unsigned long long shares,
+                            struct runt_err *err)
+{
+    char value[32];
+
+    if (cg->unified)
+        snprintf(value, sizeof(value), "%llu", 1 + ((shares - 2) * 9999) / 262142);
+    else
+        snprintf(value, sizeof(value), "%llu", shares);
+    return write_cgroup_file(dir, cg->unified ? "cpu.weight" : "cpu.shares", value, err);
+}
+
 static int write_limits(const struct cgroups *cg, const struct resources *res, struct runt_err *err)
 {
     const char *memory = cg->dirs[0];
@@ -142,16 +181,15 @@ static int write_limits(const struct cgroups *cg, const struct resources *res, s
     if (res->memory > 0) {
         snprintf(value, sizeof(value), "%llu", res->memory);
         if (write_cgroup_file(memory, cg->unified ? "memory.max" : "memory.limit_in_bytes", value,
-                              err) < 0)
-            return -1;
-        /* Without a swap limit too, a container would swap instead of meeting its limit. */
-        if (cg->unified && cgroup_has_file(memory, "memory.swap.max") &&
-            write_cgroup_file(memory, "memory.swap.max", "0", err) < 0)
-            return -1;
-        if (!cg->unified && cgroup_has_file(memory, "memory.memsw.limit_in_bytes") &&
-            write_cgroup_file(memory, "memory.memsw.limit_in_bytes", value, err) < 0)
+                              err) < 0 ||
+            write_swap_limit(cg, res, err) < 0)
             return -1;
     }
+    if (res->cpu_shares > 0 && write_cpu_shares(cg, cpu, res->cpu_shares, err) < 0)
+        return -1;
+    if (res->n_devices > 0 && (cg->unified ? devices_apply_v2(cg->dirs[0], res, err)
+                                           : devices_apply_v1(cg->dirs[3], res, err)) < 0)
+        return -1;
     if (res->pids > 0) {
         snprintf(value, sizeof(value), "%ld", res->pids);
         if (write_cgroup_file(pids, "pids.max", value, err) < 0)
@@ -190,7 +228,8 @@ int cgroup_create(struct cgroups *cg, const char *relpath, const struct resource
             return -1;
         cg->count = 1;
     } else {
-        for (size_t i = 0; i < CGROUP_MAX; i++) {
+        /* devices, last, only for a config that has device rules */
+        for (size_t i = 0; i < (res->n_devices > 0 ? CGROUP_MAX : CGROUP_MAX - 1); i++) {
             char hierarchy[PATH_MAX];
 
             if (join_path(hierarchy, CGROUP_ROOT, v1_controllers[i], err) < 0 ||

@@ -16,6 +16,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <linux/keyctl.h>
 #include <unistd.h>
 
 /* OCI configs may name a namespace to join (a netns made by podman) instead of a new one. */
@@ -25,7 +27,8 @@ static int join_namespace_paths(const struct config *cfg, struct runt_err *err)
         const char *path = cfg->ns[ns].path;
         int fd;
 
-        if (path == NULL)
+        /* runt joined a PID namespace itself, before clone (run.c). */
+        if (path == NULL || ns == NS_PID)
             continue;
         say("join namespace %s", path);
         fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -87,6 +90,27 @@ static int set_hostname(const char *name, struct runt_err *err)
     return 0;
 }
 
+static int load_filter(const struct seccomp_profile *filter, uint64_t caps, bool from_config,
+                       struct runt_err *err)
+{
+    say("install seccomp filter: %s", from_config ? "config.json's" : "runt's default allowlist");
+    return load_seccomp(filter, caps, err);
+}
+
+
+/*
+ * A session keyring of the container's own (keyrings(7)): the keys of
+ * runt's caller, in the session keyring it would otherwise inherit, are
+ * not the container's. keyctl(2) has no glibc wrapper.
+ */
+static int join_session_keyring(struct runt_err *err)
+{
+    say("join a new session keyring");
+    if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS)
+        return runt_fail(err, errno, "keyctl: join a new session keyring");
+    return 0;
+}
+
 /*
  * Created, waiting for start: open exec.fifo for writing, which blocks until
  * `runt start` (or runt run itself) opens it for reading; then one byte says
@@ -143,7 +167,10 @@ static int set_up_container(struct container *c, struct runt_err *err)
 
     if (join_namespace_paths(cfg, err) < 0)
         return -1;
-    if (cfg->ns[NS_CGROUP].create && enter_cgroup_namespace(err) < 0)
+    if (cfg->ns[NS_CGROUP].create && cfg->ns[NS_CGROUP].path == NULL &&
+        enter_cgroup_namespace(err) < 0)
+        return -1;
+    if (join_session_keyring(err) < 0)
         return -1;
     if (rootfs_mount(c, err) < 0 || rootfs_pivot(c, err) < 0 || rootfs_protect(cfg, err) < 0)
         return -1;
@@ -153,6 +180,7 @@ static int set_up_container(struct container *c, struct runt_err *err)
         return -1;
     if (cfg->process.terminal) {
         if (tty_open_in_container(&master, err) < 0 ||
+            tty_set_size(master, &cfg->process, err) < 0 ||
             sync_send(c->child_sync_fd, SYNC_FD, master, err) < 0)
             return -1;
         close(master);
@@ -163,23 +191,35 @@ static int set_up_container(struct container *c, struct runt_err *err)
 }
 
 /*
- * The process itself: user, capabilities, no_new_privs, fds, then the
- * seccomp filter, after which nothing but execve(2) runs.
+ * The process itself: AppArmor profile, user, capabilities, no_new_privs,
+ * fds, then the seccomp filter, after which nothing but execve(2) runs.
  */
 static int become_process(const struct container *c, struct runt_err *err)
 {
     const struct process_config *p = &c->cfg->process;
+    const struct seccomp_profile *filter = c->cfg->seccomp;
 
+    if (p->apparmor_profile != NULL && set_apparmor_profile(p->apparmor_profile, err) < 0)
+        return -1;
+    /*
+     * Without no_new_privs, loading a filter takes CAP_SYS_ADMIN (seccomp(2)),
+     * which become_user() may drop: then the filter comes first, and it must
+     * allow what follows (capset, setresuid, prctl...), as runc does it.
+     */
+    if (filter != NULL && !p->no_new_privileges &&
+        load_filter(filter, p->caps.bounding, c->cfg->bundle != NULL, err) < 0)
+        return -1;
     if (become_user(p, c->cfg->kill_with_parent, c->child_sync_fd, err) < 0)
         return -1;
     if (p->no_new_privileges && set_no_new_privs(err) < 0)
         return -1;
     if (close_inherited_fds(c->child_sync_fd, err) < 0)
         return -1;
-    if (c->cfg->seccomp != NULL)
-        say("install seccomp filter: runt's default allowlist");
+    if (filter != NULL && p->no_new_privileges)
+        say("install seccomp filter: %s",
+            c->cfg->bundle != NULL ? "config.json's" : "runt's default allowlist");
     prepare_exec(p);
-    if (c->cfg->seccomp != NULL && load_seccomp(c->cfg->seccomp, p->caps.bounding, err) < 0)
+    if (filter != NULL && p->no_new_privileges && load_seccomp(filter, p->caps.bounding, err) < 0)
         return -1;
     return 0;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 
 /*
  * Docker's default capability set: what ordinary services need, and no
@@ -96,7 +97,49 @@ void config_init_defaults(struct config *cfg)
     for (int ns = 0; ns < NS_COUNT; ns++)
         cfg->ns[ns].create = ns != NS_USER;
     cfg->resources.cpu_period_us = 100000L;
+    cfg->root_propagation = MS_REC | MS_PRIVATE;
     cfg->kill_with_parent = true;
+    cfg->lock_dev = true;
+}
+
+/* The names getrlimit(2) gives the limits, which OCI's process.rlimits uses. */
+static const struct {
+    const char *name;
+    int resource;
+} rlimits[] = {
+    {"RLIMIT_AS",         RLIMIT_AS        },
+    {"RLIMIT_CORE",       RLIMIT_CORE      },
+    {"RLIMIT_CPU",        RLIMIT_CPU       },
+    {"RLIMIT_DATA",       RLIMIT_DATA      },
+    {"RLIMIT_FSIZE",      RLIMIT_FSIZE     },
+    {"RLIMIT_LOCKS",      RLIMIT_LOCKS     },
+    {"RLIMIT_MEMLOCK",    RLIMIT_MEMLOCK   },
+    {"RLIMIT_MSGQUEUE",   RLIMIT_MSGQUEUE  },
+    {"RLIMIT_NICE",       RLIMIT_NICE      },
+    {"RLIMIT_NOFILE",     RLIMIT_NOFILE    },
+    {"RLIMIT_NPROC",      RLIMIT_NPROC     },
+    {"RLIMIT_RSS",        RLIMIT_RSS       },
+    {"RLIMIT_RTPRIO",     RLIMIT_RTPRIO    },
+    {"RLIMIT_RTTIME",     RLIMIT_RTTIME    },
+    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+    {"RLIMIT_STACK",      RLIMIT_STACK     },
+};
+
+const char *rlimit_name(int resource)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(rlimits); i++)
+        if (rlimits[i].resource == resource)
+            return rlimits[i].name;
+    return "RLIMIT_?";
+}
+
+/* -1 for a name that is not a limit. */
+int rlimit_from_name(const char *name)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(rlimits); i++)
+        if (strcmp(rlimits[i].name, name) == 0)
+            return rlimits[i].resource;
+    return -1;
 }
 
 /* Set "K=V" in the environment, replacing an earlier K. */

@@ -13,7 +13,7 @@
 /* ---- cgroup.c: runt/<id>, one directory on v2, one per controller on v1 ---- */
 
 #define CGROUP_ROOT   "/sys/fs/cgroup"
-#define CGROUP_MAX    3 /* memory, pids, cpu */
+#define CGROUP_MAX    4 /* memory, pids, cpu; devices if the config has device rules */
 #define CPU_PERIOD_US 100000L
 
 struct cgroups {
@@ -27,6 +27,11 @@ int cgroup_create(struct cgroups *cg, const char *relpath, const struct resource
 int cgroup_join(const struct cgroups *cg, pid_t pid, struct runt_err *err);
 void cgroup_destroy(struct cgroups *cg);
 bool cgroup_report_oom(const struct cgroups *cg, const char *id, unsigned long long limit);
+
+/* ---- devices.c: which device nodes the container may use ---- */
+
+int devices_apply_v1(const char *dir, const struct resources *res, struct runt_err *err);
+int devices_apply_v2(const char *dir, const struct resources *res, struct runt_err *err);
 
 /* ---- sync.c: the two-way socket between runt and the container's init ---- */
 
@@ -103,7 +108,14 @@ int rootfs_protect(const struct config *cfg, struct runt_err *err);
 
 /* ---- mounts.c ---- */
 
-int mount_one(int root_fd, const struct mount_spec *m, bool userns, struct runt_err *err);
+int mount_one(int root_fd, const struct mount_spec *m, const struct container *c,
+              struct runt_err *err);
+int open_beneath(int root_fd, const char *path, int flags, struct runt_err *err);
+
+/* ---- cgroupfs.c: a mount of type "cgroup", the container's own cgroups ---- */
+
+int mount_cgroupfs(int root_fd, int target, const struct mount_spec *m, const struct cgroups *cg,
+                   bool cgroupns, struct runt_err *err);
 int make_dirs(const char *path, mode_t mode, struct runt_err *err);
 int join_path(char *out, const char *dir, const char *name, struct runt_err *err);
 int refuse_overlay_separators(const char *what, const char *path, struct runt_err *err);
@@ -118,6 +130,7 @@ int apply_process_limits(const struct process_config *p, struct runt_err *err);
 int close_inherited_fds(int keep, struct runt_err *err);
 int set_parent_death_signal(int sync_fd, struct runt_err *err);
 int enter_workdir(const char *cwd, struct runt_err *err);
+int set_apparmor_profile(const char *profile, struct runt_err *err);
 void prepare_exec(const struct process_config *p);
 noreturn void exec_process(const struct process_config *p, int sync_fd);
 int parse_cap(const char *option, const char *arg, uint64_t *mask, struct runt_err *err);
@@ -135,6 +148,7 @@ uid_t host_uid_of_root(const struct config *cfg);
 /* ---- tty.c ---- */
 
 int tty_open_in_container(int *master_out, struct runt_err *err);
+int tty_set_size(int master, const struct process_config *p, struct runt_err *err);
 int tty_relay(int master, struct container *c, struct runt_err *err);
 void tty_restore(struct container *c);
 
@@ -148,6 +162,8 @@ struct state {
     char status[16];
     char fifo[PATH_MAX]; /* exists until the container is started */
     char rootfs[PATH_MAX];
+    char bundle[PATH_MAX]; /* "" for runt run's containers */
+    char dir[PATH_MAX];    /* <state root>/containers/<id> */
     char command[256];
     struct cgroups cgroups;
     bool userns;
@@ -160,6 +176,7 @@ void state_free(struct state *st);
 const char *state_live_status(const struct state *st);
 int proc_start_time(pid_t pid, unsigned long long *out, struct runt_err *err);
 int state_root_of(const char *flag, const char **out, struct runt_err *err);
+extern const char *runt_global_root; /* runt --root DIR <command> */
 int open_checked_pidfd(const struct state *st, struct runt_err *err);
 
 /* ---- options.c: the values of runt run's options ---- */
@@ -175,6 +192,7 @@ int parse_userns(const char *arg, struct config *cfg, struct runt_err *err);
 /* ---- the commands (main.c dispatches) ---- */
 
 int option_error(int c, char **argv, struct runt_err *err);
+int run_command(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_kill(int argc, char **argv);
 int cmd_exec(int argc, char **argv);

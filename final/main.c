@@ -1,10 +1,11 @@
 /*
- * runt (final): the command line. `runt run` turns its options into a
- * struct config (an OCI config.json would fill the same struct) and hands it
- * to the lifecycle in run.c; list, kill and exec read a container's state.
+ * runt (final): the command line. `runt run IMAGE CMD` turns its options
+ * into a struct config and hands it to the lifecycle in run.c; list, kill
+ * and exec read a container's state. runc's command line, which podman and
+ * containerd speak, is the second front door (oci.c, control.c): a bundle's
+ * config.json fills the same struct config.
  */
-#include "container.h"
-#include "seccomp.h"
+#include "oci.h"
 
 #include <getopt.h>
 #include <signal.h>
@@ -15,10 +16,23 @@
 static void usage(FILE *out)
 {
     fputs("usage: runt run [OPTIONS] <image-dir> <command> [args...]\n"
-          "       runt list [--root DIR]\n"
-          "       runt kill [--root DIR] ID [SIGNAL]\n"
-          "       runt exec [-t] [--root DIR] ID <command> [args...]\n"
+          "       runt list | kill ID [SIGNAL] | exec [-t] ID <command> [args...]\n"
           "       runt --help | --version\n"
+          "\n"
+          "runc's command line, for an OCI bundle (see final/OCI.md):\n"
+          "  runt spec [--bundle DIR]             write a default config.json\n"
+          "  runt create [--bundle DIR] [--pid-file FILE] [--console-socket SOCKET] ID\n"
+          "  runt start ID | state ID | delete [--force] ID | kill [--all] ID [SIGNAL]\n"
+          "  runt run --bundle DIR [-d] [--pid-file FILE] [--console-socket SOCKET] ID\n"
+          "  runt exec [--process FILE | ID <command>...] [--detach] [--pid-file FILE]\n"
+          "            [-t --console-socket SOCKET] [--cwd DIR] [-e K=V] [-u UID[:GID]] ID\n"
+          "  runt features | --version | --help\n"
+          "\n"
+          "global options, before the command:\n"
+          "  --root DIR            state root (default: $RUNT_ROOT, else /var/lib/runt)\n"
+          "  --log FILE            errors to FILE too; --log-format json|text\n"
+          "  --debug               narrate each step (stderr, and the log)\n"
+          "  --systemd-cgroup      refused: runt manages cgroups itself (cgroupfs)\n"
           "\n"
           "runt run options:\n"
           "  -v, --verbose         narrate each step on stderr\n"
@@ -213,7 +227,7 @@ static int parse_run_args(int argc, char **argv, struct config *cfg, struct runt
     return 0;
 }
 
-static int run_command(int argc, char **argv)
+int run_command(int argc, char **argv)
 {
     static char id[RUNT_ID_MAX + 1];
     struct config cfg;
@@ -252,29 +266,103 @@ fail:
     return EXIT_RUNT_FAILED;
 }
 
+static void print_version(void)
+{
+    const struct scmp_version *v = seccomp_version();
+
+    printf("runt version %s\nspec: %s\nlibseccomp: %u.%u.%u\n", RUNT_VERSION, OCI_VERSION, v->major,
+           v->minor, v->micro);
+}
+
+/* The value of a global option, "--root DIR" or "--root=DIR". */
+static const char *global_value(char **argv, int *i, const char *name)
+{
+    size_t len = strlen(name);
+
+    if (strncmp(argv[*i], name, len) != 0)
+        return NULL;
+    if (argv[*i][len] == '=')
+        return argv[*i] + len + 1;
+    if (argv[*i][len] == '\0' && argv[*i + 1] != NULL)
+        return argv[++*i];
+    return NULL;
+}
+
+/* runc's global options, which its clients put before the command. The index of the command. */
+static int parse_global_options(int argc, char **argv, struct runt_err *err)
+{
+    const char *log = NULL, *format = NULL;
+    int i;
+
+    for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+        const char *v;
+
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            exit(0);
+        } else if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-v") == 0) {
+            print_version();
+            exit(0);
+        } else if (strcmp(argv[i], "--debug") == 0) {
+            runt_verbose = true;
+        } else if (strcmp(argv[i], "--systemd-cgroup") == 0) {
+            return runt_fail(err, 0,
+                             "--systemd-cgroup: runt creates cgroups itself, through cgroupfs, "
+                             "not through systemd (podman: --cgroup-manager cgroupfs)");
+        } else if ((v = global_value(argv, &i, "--root")) != NULL) {
+            runt_global_root = v;
+        } else if ((v = global_value(argv, &i, "--log-format")) != NULL) {
+            format = v;
+        } else if ((v = global_value(argv, &i, "--log")) != NULL) {
+            log = v;
+        } else {
+            return runt_fail(err, 0, "unknown global option '%.*s' (try: runt --help)",
+                             (int)strcspn(argv[i], "="), argv[i]);
+        }
+    }
+    if (runt_global_root != NULL && runt_global_root[0] == '\0')
+        return runt_fail(err, 0, "--root: empty value (try: runt --help)");
+    if (runt_log_open(log, format, err) < 0)
+        return -1;
+    if (i == argc)
+        return runt_fail(err, 0, "no command (try: runt --help)");
+    return i;
+}
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+} commands[] = {
+    {"list",     cmd_list    },
+    {"kill",     cmd_kill    },
+    {"exec",     cmd_exec    },
+    {"spec",     cmd_spec    },
+    {"create",   cmd_create  },
+    {"start",    cmd_start   },
+    {"state",    cmd_state   },
+    {"delete",   cmd_delete  },
+    {"features", cmd_features},
+};
+
 int main(int argc, char **argv)
 {
+    struct runt_err err;
+    int i;
+
     if (argc < 2) {
         usage(stderr);
         return EXIT_RUNT_FAILED;
     }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        usage(stdout);
-        return 0;
-    }
-    if (strcmp(argv[1], "--version") == 0) {
-        printf("runt %s\n", RUNT_VERSION);
-        return 0;
-    }
+    i = parse_global_options(argc, argv, &err);
+    if (i < 0)
+        return fail_command(&err);
     /* Each command parses its own options: argv[0] becomes the command's name. */
-    if (strcmp(argv[1], "run") == 0)
-        return run_command(argc - 1, argv + 1);
-    if (strcmp(argv[1], "list") == 0)
-        return cmd_list(argc - 1, argv + 1);
-    if (strcmp(argv[1], "kill") == 0)
-        return cmd_kill(argc - 1, argv + 1);
-    if (strcmp(argv[1], "exec") == 0)
-        return cmd_exec(argc - 1, argv + 1);
-    runt_print("unknown command '%s' (try: runt --help)", argv[1]);
+    if (strcmp(argv[i], "run") == 0)
+        return is_oci_run(argc - i, argv + i) ? cmd_oci_run(argc - i, argv + i)
+                                              : run_command(argc - i, argv + i);
+    for (size_t c = 0; c < ARRAY_SIZE(commands); c++)
+        if (strcmp(argv[i], commands[c].name) == 0)
+            return commands[c].run(argc - i, argv + i);
+    runt_print("unknown command '%s' (try: runt --help)", argv[i]);
     return EXIT_RUNT_FAILED;
 }

@@ -24,7 +24,7 @@
  * symlink: openat2(2) with RESOLVE_BENEATH checks every step in the kernel,
  * so no symlink planted in the image can point a mount at the host.
  */
-static int open_beneath(int root_fd, const char *path, int flags, struct runt_err *err)
+int open_beneath(int root_fd, const char *path, int flags, struct runt_err *err)
 {
     struct open_how how = {.flags = (uint64_t)(unsigned int)(flags | O_CLOEXEC),
                            .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
@@ -90,7 +90,12 @@ static uint64_t mount_attrs(unsigned long flags)
 {
     return (flags & MS_RDONLY ? MOUNT_ATTR_RDONLY : 0) |
            (flags & MS_NOSUID ? MOUNT_ATTR_NOSUID : 0) | (flags & MS_NODEV ? MOUNT_ATTR_NODEV : 0) |
-           (flags & MS_NOEXEC ? MOUNT_ATTR_NOEXEC : 0);
+           (flags & MS_NOEXEC ? MOUNT_ATTR_NOEXEC : 0) |
+           (flags & MS_NODIRATIME ? MOUNT_ATTR_NODIRATIME : 0) |
+           (flags & MS_NOATIME       ? MOUNT_ATTR_NOATIME
+            : flags & MS_STRICTATIME ? MOUNT_ATTR_STRICTATIME
+            : flags & MS_RELATIME    ? MOUNT_ATTR_RELATIME
+                                     : 0);
 }
 
 /*
@@ -103,6 +108,10 @@ static int bind_mount(const struct mount_spec *m, int target, struct runt_err *e
 {
     unsigned int rec = m->flags & MS_REC ? AT_RECURSIVE : 0;
     struct mount_attr attr = {.attr_set = mount_attrs(m->flags)};
+
+    /* One atime mode replaces the other (mount_setattr(2)): clear the old one. */
+    if (m->flags & (MS_NOATIME | MS_STRICTATIME | MS_RELATIME))
+        attr.attr_clr = MOUNT_ATTR__ATIME;
     int tree = open_tree(AT_FDCWD, m->source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
 
     if (tree < 0)
@@ -172,8 +181,10 @@ static int populate_dev(int root_fd, bool userns, struct runt_err *err)
     return rc;
 }
 
-int mount_one(int root_fd, const struct mount_spec *m, bool userns, struct runt_err *err)
+int mount_one(int root_fd, const struct mount_spec *m, const struct container *c,
+              struct runt_err *err)
 {
+    bool userns = c->cfg->ns[NS_USER].create;
     bool is_bind = m->flags & MS_BIND;
     bool is_dev = !is_bind && strcmp(m->destination, "/dev") == 0;
     struct stat st;
@@ -189,6 +200,8 @@ int mount_one(int root_fd, const struct mount_spec *m, bool userns, struct runt_
         say("bind-mount %s on %s%s", m->source, m->destination,
             m->flags & MS_RDONLY ? " (read-only)" : "");
         rc = bind_mount(m, fd, err);
+    } else if (strcmp(m->type, "cgroup") == 0) {
+        rc = mount_cgroupfs(root_fd, fd, m, &c->cgroups, c->cfg->ns[NS_CGROUP].create, err);
     } else {
         if (is_dev)
             say("mount %s on /dev, %s null zero full random urandom tty", m->type,

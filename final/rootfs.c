@@ -88,8 +88,11 @@ int rootfs_prepare_dirs(struct container *c, struct runt_err *err)
         return -1;
     say("create %s/{upper,work,merged}", c->dir);
     /* Not make_dirs: a directory that exists already is another container's. */
-    if (mkdir(c->dir, 0700) < 0)
+    if (mkdir(c->dir, 0700) < 0) {
+        if (errno == EEXIST)
+            return runt_fail(err, 0, "container %s already exists in %s", c->id, root);
         return runt_fail(err, errno, "mkdir %s", c->dir);
+    }
     c->dir_created = true;
     if (join_path(c->upper, c->dir, "upper", err) < 0 ||
         join_path(c->work, c->dir, "work", err) < 0 ||
@@ -241,17 +244,17 @@ static int bind_root_as_is(const struct container *c, int *root_fd, struct runt_
  */
 int rootfs_mount(const struct container *c, struct runt_err *err)
 {
-    bool userns = c->cfg->ns[NS_USER].create;
     int root_fd = -1, rc = 0;
 
-    say("make / private (MS_REC|MS_PRIVATE)");
-    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+    say("make / %s (MS_REC|MS_%s)", c->cfg->root_propagation & MS_SLAVE ? "a slave" : "private",
+        c->cfg->root_propagation & MS_SLAVE ? "SLAVE" : "PRIVATE");
+    if (mount(NULL, "/", NULL, c->cfg->root_propagation, NULL) < 0)
         return runt_fail(err, errno, "make / private");
     if ((c->cfg->image != NULL ? mount_overlay(c, &root_fd, err)
                                : bind_root_as_is(c, &root_fd, err)) < 0)
         return -1;
     for (size_t i = 0; i < c->cfg->n_mounts && rc == 0; i++)
-        rc = mount_one(root_fd, &c->cfg->mounts[i], userns, err);
+        rc = mount_one(root_fd, &c->cfg->mounts[i], c, err);
     if (rc == 0 && fchdir(root_fd) < 0)
         rc = runt_fail(err, errno, "chdir into the new root");
     close(root_fd);
@@ -343,6 +346,20 @@ static int write_sysctl(const struct sysctl_spec *s, struct runt_err *err)
     return 0;
 }
 
+/* A remount replaces the mount's flags: keep the root's nosuid, nodev, noexec. */
+static int remount_root(unsigned long flags, struct runt_err *err)
+{
+    struct statvfs sv;
+
+    if (statvfs("/", &sv) < 0)
+        return runt_fail(err, errno, "statvfs /");
+    flags |= (sv.f_flag & ST_NOSUID ? MS_NOSUID : 0) | (sv.f_flag & ST_NODEV ? MS_NODEV : 0) |
+             (sv.f_flag & ST_NOEXEC ? MS_NOEXEC : 0);
+    if (mount(NULL, "/", NULL, flags, NULL) < 0)
+        return runt_fail(err, errno, "remount /");
+    return 0;
+}
+
 /*
  * After pivot_root: sysctls, then the masked and read-only paths. Then the
  * device nodes CAP_MKNOD still allows are made useless: / nodev (where a
@@ -363,11 +380,17 @@ int rootfs_protect(const struct config *cfg, struct runt_err *err)
     for (size_t i = 0; i < cfg->n_readonly; i++)
         if (make_readonly(cfg->readonly_paths[i], err) < 0)
             return -1;
+    /* An OCI config says for itself what is read-only; runt run adds its own policy. */
+    if (!cfg->lock_dev) {
+        if (cfg->root_readonly && remount_root(MS_REMOUNT | MS_BIND | MS_RDONLY, err) < 0)
+            return -1;
+        return 0;
+    }
     say("remount / nodev%s and /dev read-only", cfg->root_readonly ? ", read-only," : "");
     if (cfg->root_readonly)
         root_flags |= MS_RDONLY;
-    if (mount(NULL, "/", NULL, root_flags, NULL) < 0)
-        return runt_fail(err, errno, "remount /");
+    if (remount_root(root_flags, err) < 0)
+        return -1;
     /* A remount replaces the mount's flags: keep /dev's nosuid and noexec. */
     if (mount(NULL, "/dev", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NOEXEC, NULL) <
         0)

@@ -121,6 +121,10 @@ static int child_entry(void *arg)
     child_main(arg);
 }
 
+/* The namespaces `runt run` gives every container. */
+#define CLONE_NAMESPACES_OF_RUN                                                                    \
+    (CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET)
+
 /* The child's stack. Without CLONE_VM the child gets a copy-on-write copy of it. */
 #define CHILD_STACK_SIZE ((size_t)1024 * 1024)
 
@@ -129,11 +133,34 @@ static int child_entry(void *arg)
  * would move runt itself, and only the caller's later children enter a new
  * PID namespace).
  */
+/*
+ * A PID namespace given by path (OCI) is joined here, by runt: setns(2) with
+ * CLONE_NEWPID changes only where runt's next child goes, which is the init.
+ */
+static int join_pid_namespace(const char *path, struct runt_err *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return runt_fail(err, errno, "open namespace %s", path);
+    say("join pid namespace %s (for the init)", path);
+    if (setns(fd, CLONE_NEWPID) < 0) {
+        runt_fail(err, errno, "setns %s", path);
+        close(fd);
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
 static int spawn_init(struct container *c, struct runt_err *err)
 {
     unsigned long flags = clone_flags(c->cfg);
-    char *stack = malloc(CHILD_STACK_SIZE);
+    char *stack;
 
+    if (c->cfg->ns[NS_PID].path != NULL && join_pid_namespace(c->cfg->ns[NS_PID].path, err) < 0)
+        return -1;
+    stack = malloc(CHILD_STACK_SIZE);
     if (stack == NULL)
         return runt_fail(err, errno, "malloc");
     /* Flush before clone(2), or buffered output would be written twice. */
@@ -147,8 +174,11 @@ static int spawn_init(struct container *c, struct runt_err *err)
     free(stack);
     if (c->pid < 0)
         return runt_fail(err, errno, "clone");
-    say("clone ... child pid %d (PID 1 in its new uts, pid, mnt, ipc, net%s namespaces)",
-        (int)c->pid, flags & CLONE_NEWUSER ? ", user" : "");
+    if ((flags & CLONE_NAMESPACES_OF_RUN) == CLONE_NAMESPACES_OF_RUN)
+        say("clone ... child pid %d (PID 1 in its new uts, pid, mnt, ipc, net%s namespaces)",
+            (int)c->pid, flags & CLONE_NEWUSER ? ", user" : "");
+    else
+        say("clone ... child pid %d (clone flags %#lx)", (int)c->pid, flags);
     close(c->child_sync_fd);
     c->child_sync_fd = -1;
     return proc_start_time(c->pid, &c->start_time, err);

@@ -60,6 +60,16 @@ void say(const char *fmt, ...) RUNT_PRINTF(1, 2);
 /* "runt: <message>" on stderr, one write: for main() and the parent's reports. */
 void runt_print(const char *fmt, ...) RUNT_PRINTF(1, 2);
 
+/* A command's end on failure: print err once, return 125. */
+int fail_command(const struct runt_err *err);
+
+/*
+ * runt --log FILE [--log-format json|text]: errors (and, with --debug, the
+ * narration) go to FILE as well, where podman and containerd read a failed
+ * runtime's reason. json is runc's format: {"level","msg","time"} per line.
+ */
+int runt_log_open(const char *path, const char *format, struct runt_err *err);
+
 /* ---- the configuration: what to run, filled by the CLI (main.c) or an OCI config.json ---- */
 
 #define RUNT_MAX_ENV     256
@@ -69,7 +79,8 @@ void runt_print(const char *fmt, ...) RUNT_PRINTF(1, 2);
 #define RUNT_MAX_RLIMITS 16
 #define RUNT_MAX_SYSCTL  32
 #define RUNT_MAX_PATHS   64
-#define RUNT_ID_MAX      64
+#define RUNT_MAX_DEVICES 64
+#define RUNT_ID_MAX      128
 
 /* Namespaces, in the order `runt exec` joins them: the user namespace last. */
 enum runt_ns { NS_IPC, NS_UTS, NS_NET, NS_PID, NS_CGROUP, NS_MNT, NS_USER, NS_COUNT };
@@ -94,6 +105,8 @@ struct rlimit_spec {
     int resource; /* RLIMIT_NOFILE... */
     struct rlimit limit;
 };
+const char *rlimit_name(int resource);
+int rlimit_from_name(const char *name);
 
 struct sysctl_spec {
     const char *key, *value; /* "net.ipv4.ip_forward", "1" */
@@ -123,13 +136,28 @@ struct process_config {
     int oom_score_adj;
     bool set_umask;
     mode_t umask;
+    const char *apparmor_profile;              /* NULL: none (OCI apparmorProfile) */
+    unsigned short console_rows, console_cols; /* 0: the caller's size (OCI consoleSize) */
+};
+
+/* Access to a device node: a rule of the devices cgroup (v1), or of a BPF program (v2). */
+enum { DEV_MKNOD = 1, DEV_READ = 2, DEV_WRITE = 4 }; /* as BPF_DEVCG_ACC_* */
+struct device_rule {
+    bool allow;
+    char type;              /* 'c', 'b', or 'a' (all) */
+    long long major, minor; /* -1: any */
+    unsigned int access;    /* DEV_* */
 };
 
 struct resources {
-    unsigned long long memory; /* bytes, 0: no limit */
-    long pids;                 /* 0: no limit */
-    long cpu_quota_us;         /* per cpu_period_us, 0: no limit */
+    unsigned long long memory;      /* bytes, 0: no limit */
+    unsigned long long memory_swap; /* memory and swap together, bytes, 0: not limited */
+    long pids;                      /* 0: no limit */
+    long cpu_quota_us;              /* per cpu_period_us, 0: no limit */
     long cpu_period_us;
+    unsigned long long cpu_shares; /* relative weight (v1's cpu.shares), 0: the default */
+    struct device_rule devices[RUNT_MAX_DEVICES]; /* in order; none: no devices cgroup */
+    size_t n_devices;
 };
 
 struct seccomp_profile;
@@ -139,6 +167,7 @@ struct config {
     const char *image;     /* the overlay's read-only lower layer (runt run) */
     const char *root_path; /* or a root used as it is (an OCI bundle's rootfs) */
     bool root_readonly;
+    unsigned long root_propagation; /* MS_PRIVATE or MS_SLAVE, with MS_REC or not */
     const char *hostname;
     struct mount_spec mounts[RUNT_MAX_MOUNTS]; /* in order, after the root */
     size_t n_mounts;
@@ -155,8 +184,10 @@ struct config {
     /* runt's own, not the container's */
     const char *state_root;
     const char *id;        /* NULL: a random one */
+    const char *bundle;    /* an OCI bundle's directory, NULL for runt run */
     bool keep;             /* keep the container's directory after it ended */
     bool kill_with_parent; /* runt run: PR_SET_PDEATHSIG; an OCI create: no */
+    bool lock_dev;         /* runt run's policy: / nodev, /dev read-only (OCI: as configured) */
 };
 
 /* The device nodes every container's /dev holds (major, minor as in devices.txt). */

@@ -273,7 +273,7 @@ const struct seccomp_profile runt_default_seccomp = {
 
 /* ---- load_seccomp ---- */
 
-static bool rule_applies(const struct seccomp_rule *r, uint64_t caps)
+bool seccomp_rule_applies(const struct seccomp_rule *r, uint64_t caps)
 {
     return (caps & r->caps) == r->caps && (caps & r->nocaps) == 0;
 }
@@ -295,7 +295,7 @@ static bool names_call(const struct seccomp_rule *r, const char *name)
 static bool has_allow_rule(const struct seccomp_profile *p, uint64_t caps, const char *name)
 {
     for (size_t i = 0; i < p->n_rules; i++)
-        if (rule_applies(&p->rules[i], caps) && allows(p->rules[i].action) &&
+        if (seccomp_rule_applies(&p->rules[i], caps) && allows(p->rules[i].action) &&
             names_call(&p->rules[i], name))
             return true;
     return false;
@@ -319,6 +319,10 @@ static int new_filter(scmp_filter_ctx *ctx, const struct seccomp_profile *p, uin
     rc = seccomp_attr_set(*ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
     if (rc == 0) /* the kernel's own errno from seccomp_load, not libseccomp's ECANCELED */
         rc = seccomp_attr_set(*ctx, SCMP_FLTATR_API_SYSRAWRC, 1);
+    if (rc == 0 && p->log)
+        rc = seccomp_attr_set(*ctx, SCMP_FLTATR_CTL_LOG, 1);
+    if (rc == 0 && p->spec_allow)
+        rc = seccomp_attr_set(*ctx, SCMP_FLTATR_CTL_SSB, 1);
     if (rc < 0)
         return runt_fail(err, -rc, "seccomp: set the filter's attributes");
     return 0;
@@ -360,7 +364,7 @@ static int add_rules(scmp_filter_ctx profile_f, scmp_filter_ctx exceptions_f,
     for (size_t i = 0; i < p->n_rules; i++) {
         const struct seccomp_rule *r = &p->rules[i];
 
-        if (!rule_applies(r, caps))
+        if (!seccomp_rule_applies(r, caps))
             continue;
         for (const char *const *name = r->names; *name != NULL; name++) {
             int nr = seccomp_syscall_resolve_name(*name);

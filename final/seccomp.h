@@ -43,10 +43,15 @@ struct seccomp_profile {
     size_t n_arches;
     const struct seccomp_rule *rules;
     size_t n_rules;
+    bool log;        /* OCI's SECCOMP_FILTER_FLAG_LOG: log what is not allowed */
+    bool spec_allow; /* OCI's SECCOMP_FILTER_FLAG_SPEC_ALLOW: no forced SSB mitigation */
 };
 
 /* runt's default profile: an allowlist modelled on Docker's default. */
 extern const struct seccomp_profile runt_default_seccomp;
+
+/* Does rule r apply to a container that keeps the capabilities `caps`? */
+bool seccomp_rule_applies(const struct seccomp_rule *r, uint64_t caps);
 
 /*
  * Build the filter for a container that keeps the capability set `caps` and

@@ -199,7 +199,10 @@ int apply_process_limits(const struct process_config *p, struct runt_err *err)
 {
     for (size_t i = 0; i < p->n_rlimits; i++)
         if (setrlimit((__rlimit_resource_t)p->rlimits[i].resource, &p->rlimits[i].limit) < 0)
-            return runt_fail(err, errno, "setrlimit %d", p->rlimits[i].resource);
+            return runt_fail(err, errno, "setrlimit %s (soft %llu, hard %llu)",
+                             rlimit_name(p->rlimits[i].resource),
+                             (unsigned long long)p->rlimits[i].limit.rlim_cur,
+                             (unsigned long long)p->rlimits[i].limit.rlim_max);
     if (p->set_oom_score_adj) {
         char value[16];
 
@@ -210,6 +213,22 @@ int apply_process_limits(const struct process_config *p, struct runt_err *err)
     if (p->set_umask)
         umask(p->umask);
     return 0;
+}
+
+/*
+ * An AppArmor profile for the command: "exec PROFILE" written to the
+ * process's own attr file takes effect at its next execve(2), as
+ * aa_change_onexec(2) does. Newer kernels have the attr in apparmor/.
+ */
+int set_apparmor_profile(const char *profile, struct runt_err *err)
+{
+    char value[256];
+
+    say("AppArmor profile %s from the next execve", profile);
+    snprintf(value, sizeof(value), "exec %s", profile);
+    if (access("/proc/self/attr/apparmor/exec", F_OK) == 0)
+        return write_proc_self("/proc/self/attr/apparmor/exec", value, err);
+    return write_proc_self("/proc/self/attr/exec", value, err);
 }
 
 /* The working directory, created if the image lacks it (as Docker does). */

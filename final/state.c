@@ -1,6 +1,6 @@
 /*
  * runt (final): a container's state, <state root>/containers/<id>/state.json,
- * and the commands that read it: list and kill (exec is in exec.c).
+ * which list, kill, exec and the OCI commands read (control.c, exec.c).
  *
  * A pid alone names a process only until it exits and the number is reused.
  * The state records the init's start time too (field 22 of /proc/PID/stat):
@@ -22,11 +22,19 @@
 
 #define DEFAULT_STATE_ROOT "/var/lib/runt"
 
-/* --root, else $RUNT_ROOT, else /var/lib/runt; an empty one is refused by name. */
+const char *runt_global_root;
+
+/*
+ * The command's --root, else the global one (`runt --root DIR create`, as
+ * runc's clients write it), else $RUNT_ROOT, else /var/lib/runt. An empty
+ * one is refused by name.
+ */
 int state_root_of(const char *flag, const char **out, struct runt_err *err)
 {
     const char *env = getenv("RUNT_ROOT");
 
+    if (flag == NULL)
+        flag = runt_global_root;
     if (flag != NULL && flag[0] == '\0')
         return runt_fail(err, 0, "--root: empty value (try: runt --help)");
     if (flag == NULL && env != NULL && env[0] == '\0')
@@ -115,6 +123,7 @@ int state_save(const struct container *c, const char *status, struct runt_err *e
     add_int(o, "created", c->created);
     add_string(o, "status", status);
     add_string(o, "rootfs", c->rootfs);
+    add_string(o, "bundle", c->cfg->bundle != NULL ? c->cfg->bundle : "");
     add_string(o, "command", command);
     json_object_object_add(o, "userns", json_object_new_boolean(c->cfg->ns[NS_USER].create));
     for (size_t i = 0; i < c->cgroups.count; i++)
@@ -190,8 +199,9 @@ int state_load(const char *state_root, const char *id, struct state *st, struct 
     if (id[0] == '\0' || strchr(id, '/') != NULL || strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
         return runt_fail(err, 0, "'%s' is not a container id", id);
     snprintf(path, sizeof(path), "%s/containers/%s/state.json", state_root, id);
+    /* "does not exist": the words podman and containerd look for in a runtime's error. */
     if (access(path, F_OK) < 0)
-        return runt_fail(err, 0, "no container %s in %s", id, state_root);
+        return runt_fail(err, 0, "container %s does not exist in %s", id, state_root);
     o = json_object_from_file(path);
     if (o == NULL)
         return runt_fail(err, 0, "cannot read %s", path);
@@ -202,6 +212,8 @@ int state_load(const char *state_root, const char *id, struct state *st, struct 
     st->created = get_int(o, "created");
     snprintf(st->status, sizeof(st->status), "%s", get_string(o, "status"));
     snprintf(st->rootfs, sizeof(st->rootfs), "%s", get_string(o, "rootfs"));
+    snprintf(st->bundle, sizeof(st->bundle), "%s", get_string(o, "bundle"));
+    snprintf(st->dir, sizeof(st->dir), "%s/containers/%s", state_root, id);
     snprintf(st->command, sizeof(st->command), "%s", get_string(o, "command"));
     st->userns = json_object_object_get_ex(o, "userns", &v) && json_object_get_boolean(v);
     st->cgroups.unified =
@@ -254,126 +266,8 @@ int open_checked_pidfd(const struct state *st, struct runt_err *err)
     if (fd < 0 || strcmp(state_live_status(st), "stopped") == 0) {
         if (fd >= 0)
             close(fd);
-        return runt_fail(err, 0, "container %s is not running", st->id);
+        /* runc's words, which containerd looks for: the process is gone, not an error. */
+        return runt_fail(err, 0, "container not running: %s", st->id);
     }
     return fd;
-}
-
-/* --root DIR, the only option of list and kill. */
-static int parse_root_option(int argc, char **argv, const char **root, struct runt_err *err)
-{
-    static const struct option longopts[] = {
-        {"root", required_argument, NULL, 'R'},
-        {NULL,   0,                 NULL, 0  },
-    };
-    const char *flag = NULL;
-    int c;
-
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "+:", longopts, NULL)) != -1) {
-        if (c != 'R') {
-            option_error(c, argv, err);
-            return -1;
-        }
-        flag = optarg;
-    }
-    return state_root_of(flag, root, err);
-}
-
-int cmd_list(int argc, char **argv)
-{
-    struct runt_err err;
-    const char *root = NULL;
-    char path[PATH_MAX], line[1200];
-    struct dirent *e;
-    DIR *d;
-
-    if (parse_root_option(argc, argv, &root, &err) < 0)
-        goto fail;
-    if (optind != argc) {
-        runt_fail(&err, 0, "list takes no arguments (try: runt --help)");
-        goto fail;
-    }
-    snprintf(path, sizeof(path), "%s/containers", root);
-    d = opendir(path);
-    if (d == NULL && errno != ENOENT) {
-        runt_fail(&err, errno, "open %s", path);
-        goto fail;
-    }
-    printf("%-14s %-8s %-8s %-20s %s\n", "ID", "PID", "STATUS", "CREATED", "COMMAND");
-    while (d != NULL && (e = readdir(d)) != NULL) {
-        struct state st;
-        char when[32] = "-";
-        time_t t;
-
-        if (e->d_name[0] == '.' || state_load(root, e->d_name, &st, &err) < 0)
-            continue;
-        t = (time_t)st.created;
-        strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&t));
-        printf("%-14s %-8d %-8s %-20s %s\n", st.id, (int)st.pid, state_live_status(&st), when,
-               st.command);
-        state_free(&st);
-    }
-    if (d != NULL)
-        closedir(d);
-    return 0;
-fail:
-    runt_print("%s", runt_err_str(&err, line, sizeof(line)));
-    return EXIT_RUNT_FAILED;
-}
-
-/* "TERM", "SIGTERM", "15" -> 15. */
-static int parse_signal(const char *arg, int *sig, struct runt_err *err)
-{
-    const char *name = strncasecmp(arg, "SIG", 3) == 0 ? arg + 3 : arg;
-    char *end;
-    long n;
-
-    if (arg[0] >= '0' && arg[0] <= '9') {
-        n = strtol(arg, &end, 10);
-        if (*end == '\0' && n > 0 && n <= SIGRTMAX) {
-            *sig = (int)n;
-            return 0;
-        }
-    }
-    for (int s = 1; s < NSIG; s++) {
-        const char *abbrev = sigabbrev_np(s);
-
-        if (abbrev != NULL && strcasecmp(abbrev, name) == 0) {
-            *sig = s;
-            return 0;
-        }
-    }
-    return runt_fail(err, 0, "kill: '%s' is not a signal (try TERM, KILL or 9)", arg);
-}
-
-int cmd_kill(int argc, char **argv)
-{
-    struct runt_err err;
-    struct state st;
-    const char *root = NULL;
-    char line[1200];
-    int sig = SIGTERM, fd, rc = 0;
-
-    if (parse_root_option(argc, argv, &root, &err) < 0)
-        goto fail;
-    if (optind >= argc || argc - optind > 2) {
-        runt_fail(&err, 0, "usage: runt kill [--root DIR] ID [SIGNAL]");
-        goto fail;
-    }
-    if (argc - optind == 2 && parse_signal(argv[optind + 1], &sig, &err) < 0)
-        goto fail;
-    if (state_load(root, argv[optind], &st, &err) < 0)
-        goto fail;
-    fd = open_checked_pidfd(&st, &err);
-    if (fd >= 0 && pidfd_send_signal(fd, sig, NULL, 0) < 0)
-        rc = runt_fail(&err, errno, "kill %s", st.id);
-    if (fd >= 0)
-        close(fd);
-    state_free(&st);
-    if (fd >= 0 && rc == 0)
-        return 0;
-fail:
-    runt_print("%s", runt_err_str(&err, line, sizeof(line)));
-    return EXIT_RUNT_FAILED;
 }

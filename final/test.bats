@@ -221,7 +221,7 @@ in_pty() {
     [ "$status" -eq 9 ]
     run "$RUNT" kill "$id" KILL
     [ "$status" -eq 125 ]
-    [ "$output" = "runt: no container $id in $RUNT_ROOT" ]
+    [ "$output" = "runt: container $id does not exist in $RUNT_ROOT" ]
     run "$RUNT" kill ../etc
     [ "$output" = "runt: '../etc' is not a container id" ]
 }
@@ -234,7 +234,7 @@ in_pty() {
     [ "$output" = "runt: kill: 'NOSUCH' is not a signal (try TERM, KILL or 9)" ]
     run "$RUNT" kill "$id"
     [ "$status" -eq 125 ]
-    [ "$output" = "runt: container $id is not running" ]
+    [ "$output" = "runt: container not running: $id" ]
     run "$RUNT" list
     [[ "${lines[1]}" == "$id "*" stopped "* ]]
     rm -rf "${RUNT_ROOT:?}/containers/$id"

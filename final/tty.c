@@ -49,6 +49,16 @@ fail:
     return -1;
 }
 
+/* OCI's consoleSize: the pty's size before anyone attaches to it (tty_ioctl(4)). */
+int tty_set_size(int master, const struct process_config *p, struct runt_err *err)
+{
+    struct winsize ws = {.ws_row = p->console_rows, .ws_col = p->console_cols};
+
+    if ((ws.ws_row == 0 && ws.ws_col == 0) || ioctl(master, TIOCSWINSZ, &ws) == 0)
+        return 0;
+    return runt_fail(err, errno, "set the terminal's size");
+}
+
 static volatile sig_atomic_t window_changed;
 
 static void note_window_change(int sig)

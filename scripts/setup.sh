@@ -5,10 +5,11 @@
 #
 #   scripts/setup.sh          what `make run` and `make test` need
 #   scripts/setup.sh --bench  also what `make bench` needs: hyperfine, crun and runc (the
-#                             references it measures against), gnuplot (its plot) and jq
+#                             references it measures against) and gnuplot (its plot)
 #   scripts/setup.sh --ci     also what only CI needs: debootstrap (the fresh-machine test),
-#                             vagrant and its libvirt plugin (`vagrant validate`), and
-#                             what --bench installs (CI runs make bench); apt only
+#                             vagrant and its libvirt plugin (`vagrant validate`), podman,
+#                             conmon and containerd (final/'s OCI clients), and what
+#                             --bench installs (CI runs make bench); apt only
 #
 # A static busybox is looked for in the usual places, in /usr/local/bin, and at
 # $RUNT_BUSYBOX. Debian/Ubuntu (busybox-static), Fedora and EPEL 9 (busybox) package
@@ -72,6 +73,7 @@ have ip || missing+=(iproute2)
 have ps || missing+=(procps)
 have unshare || missing+=(util-linux)
 have strace || missing+=(strace)
+have jq || missing+=(jq)
 # qemu boots the cgroup v2 test VM (scripts/vm-test.sh), which is x86_64-only and boots
 # Debian's kernel fetched with apt-get: make test skips it elsewhere, so only apt needs qemu.
 if [ "$(uname -m)" = x86_64 ] && have apt-get; then
@@ -82,10 +84,13 @@ if [ "$bench" = 1 ]; then
     have crun || missing+=(crun)
     have runc || missing+=(runc)
     have gnuplot || missing+=(gnuplot)
-    have jq || missing+=(jq)
 fi
 if [ "$ci" = 1 ]; then
     have debootstrap || missing+=(debootstrap)
+    # The real clients of final/'s OCI front door (final/podman.bats, final/containerd.bats).
+    have podman || missing+=(podman)
+    have conmon || missing+=(conmon)
+    have containerd || missing+=(containerd)
     have vagrant || missing+=(vagrant)
     # With the plugin, `vagrant validate` checks the libvirt provider block too.
     dpkg-query -W -f='${Status}' vagrant-libvirt 2>/dev/null | grep -q 'ok installed' ||
@@ -102,9 +107,9 @@ if have apt-get; then
     declare -A pkg=([compiler]=gcc [make]=make [pkg-config]=pkg-config
         [libseccomp]=libseccomp-dev [libcap]=libcap-dev [json-c]=libjson-c-dev [static-libc]=libc6-dev
         [bats]=bats [busybox]=busybox-static [iproute2]=iproute2 [procps]=procps
-        [util-linux]=util-linux [strace]=strace [qemu]=qemu-system-x86 [debootstrap]=debootstrap
-        [vagrant]=vagrant [vagrant-libvirt]=vagrant-libvirt [hyperfine]=hyperfine
-        [crun]=crun [runc]=runc [gnuplot]=gnuplot-nox [jq]=jq)
+        [util-linux]=util-linux [strace]=strace [jq]=jq [qemu]=qemu-system-x86 [debootstrap]=debootstrap
+        [vagrant]=vagrant [vagrant-libvirt]=vagrant-libvirt [podman]=podman [conmon]=conmon
+        [containerd]=containerd [hyperfine]=hyperfine [crun]=crun [runc]=runc [gnuplot]=gnuplot-nox)
     pkgs=()
     for m in "${missing[@]}"; do pkgs+=("${pkg[$m]}"); done
     export DEBIAN_FRONTEND=noninteractive
@@ -118,8 +123,8 @@ elif have dnf; then
         [libseccomp]=libseccomp-devel [libcap]=libcap-devel [json-c]=json-c-devel
         [static-libc]=glibc-static
         [bats]=bats [busybox]='' [iproute2]=iproute [procps]=procps-ng
-        [util-linux]=util-linux [strace]=strace [hyperfine]=hyperfine [crun]=crun [runc]=runc
-        [gnuplot]=gnuplot [jq]=jq)
+        [util-linux]=util-linux [strace]=strace [jq]=jq [hyperfine]=hyperfine [crun]=crun [runc]=runc
+        [gnuplot]=gnuplot)
     pkgs=()
     for m in "${missing[@]}"; do [ -z "${pkg[$m]}" ] || pkgs+=("${pkg[$m]}"); done
     # Fedora has everything in its own repositories. An EL (Alma, Rocky, CentOS Stream)
