@@ -79,7 +79,7 @@ static int write_rule(const char *dir, const struct device_rule *r, struct runt_
 /* v1: the rules one by one, in order; the kernel keeps the list. */
 int devices_apply_v1(const char *dir, const struct resources *res, struct runt_err *err)
 {
-    struct device_rule rules[RUNT_MAX_DEVICES + N_DEV_NODES + 2];
+    struct device_rule rules[RUNT_MAX_DEVICES + N_DEV_NODES + 2] = {0};
     size_t n = all_rules(res, rules);
 
     for (size_t i = 0; i < n; i++)
@@ -186,7 +186,7 @@ static void build_program(const struct device_rule *rules, size_t n, struct prog
 /* Load the program and attach it to the cgroup: it stays as long as the cgroup does. */
 int devices_apply_v2(const char *dir, const struct resources *res, struct runt_err *err)
 {
-    struct device_rule rules[RUNT_MAX_DEVICES + N_DEV_NODES + 2];
+    struct device_rule rules[RUNT_MAX_DEVICES + N_DEV_NODES + 2] = {0};
     static struct program p;
     char log[4096] = "";
     union bpf_attr attr;
