@@ -316,4 +316,3 @@ int parse_process(json_object *v, const char *path, struct bundle *b, struct run
 {
     return parse_fields(v, path, process_fields, b, err);
 }
-

@@ -9,8 +9,7 @@
 #include <string.h>
 
 /* "/libpod_parent/libpod-<id>": below each hierarchy's root; never above it. */
-int parse_cgroups_path(json_object *v, const char *path, struct bundle *b,
-                              struct runt_err *err)
+int parse_cgroups_path(json_object *v, const char *path, struct bundle *b, struct runt_err *err)
 {
     const char *p;
 
@@ -234,4 +233,3 @@ int parse_resources(json_object *v, const char *path, struct bundle *b, struct r
 
     return parse_fields(v, path, fields, b, err);
 }
-

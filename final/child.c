@@ -97,7 +97,6 @@ static int load_filter(const struct seccomp_profile *filter, uint64_t caps, bool
     return load_seccomp(filter, caps, err);
 }
 
-
 /*
  * A session keyring of the container's own (keyrings(7)): the keys of
  * runt's caller, in the session keyring it would otherwise inherit, are

@@ -60,7 +60,7 @@ int console_connect(const char *socket_path, struct runt_err *err)
 
     if (strlen(socket_path) >= sizeof(addr.sun_path))
         return runt_fail(err, ENAMETOOLONG, "--console-socket %s", socket_path);
-    strcpy(addr.sun_path, socket_path);
+    memcpy(addr.sun_path, socket_path, strlen(socket_path) + 1);
     sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (sock < 0)
         return runt_fail(err, errno, "--console-socket: socket");
@@ -141,7 +141,7 @@ int pid_file_write(struct pid_file *pf, pid_t pid, struct runt_err *err)
 
 int write_pid_file(const char *path, pid_t pid, struct runt_err *err)
 {
-    struct pid_file pf;
+    struct pid_file pf = {.dir = -1};
 
     if (pid_file_open(path, &pf, err) < 0)
         return -1;

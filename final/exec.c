@@ -168,9 +168,8 @@ static noreturn void exec_child(const struct exec_plan *plan, int sync_fd)
     if (close_inherited_fds(sync_fd, &err) < 0)
         goto fail;
     if (plan->seccomp != NULL && p->no_new_privileges)
-        say("install seccomp filter: %s", plan->seccomp == &runt_default_seccomp
-                                              ? "runt's default allowlist"
-                                              : "config.json's");
+        say("install seccomp filter: %s",
+            plan->seccomp == &runt_default_seccomp ? "runt's default allowlist" : "config.json's");
     prepare_exec(p);
     if (plan->seccomp != NULL && p->no_new_privileges &&
         load_seccomp(plan->seccomp, p->caps.bounding, &err) < 0)
@@ -208,8 +207,7 @@ struct host_files {
 };
 
 static int run_exec(struct state *st, const struct exec_plan *plan, const struct exec_options *o,
-                    struct host_files *h, struct container *c, int *exit_code,
-                    struct runt_err *err)
+                    struct host_files *h, struct container *c, int *exit_code, struct runt_err *err)
 {
     int fds[2], rc, pidfd = open_checked_pidfd(st, err);
 
@@ -332,7 +330,8 @@ int cmd_exec(int argc, char **argv)
         return fail_command(&err);
     if (plan_exec(&st, &o, &proc, &config, &plan, &err) < 0 ||
         install_signal_forwarding(&err) < 0 ||
-        (o.console_socket != NULL && (host.console = console_connect(o.console_socket, &err)) < 0) ||
+        (o.console_socket != NULL &&
+         (host.console = console_connect(o.console_socket, &err)) < 0) ||
         (o.pid_file != NULL && pid_file_open(o.pid_file, &host.pid_file, &err) < 0) ||
         run_exec(&st, &plan, &o, &host, &c, &exit_code, &err) < 0)
         fail_command(&err);

@@ -92,9 +92,9 @@ static uint64_t mount_attrs(unsigned long flags)
            (flags & MS_NOSUID ? MOUNT_ATTR_NOSUID : 0) | (flags & MS_NODEV ? MOUNT_ATTR_NODEV : 0) |
            (flags & MS_NOEXEC ? MOUNT_ATTR_NOEXEC : 0) |
            (flags & MS_NODIRATIME ? MOUNT_ATTR_NODIRATIME : 0) |
+           /* relatime is the default: MOUNT_ATTR_RELATIME is 0. */
            (flags & MS_NOATIME       ? MOUNT_ATTR_NOATIME
             : flags & MS_STRICTATIME ? MOUNT_ATTR_STRICTATIME
-            : flags & MS_RELATIME    ? MOUNT_ATTR_RELATIME
                                      : 0);
 }
 

@@ -63,7 +63,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: recvtty SOCKET\n");
         return 2;
     }
-    strcpy(addr.sun_path, argv[1]);
+    memcpy(addr.sun_path, argv[1], strlen(argv[1]) + 1);
     sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (sock < 0 || bind(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(sock, 1) < 0)
         return fail(argv[1]);
