@@ -210,7 +210,7 @@ teardown_file() {
     [ -z "$(ls -A "$CTR_DIR/runc/$CTR_NS/containers")" ]
 }
 
-@test "containerd: run -d, exec into it, kill, task ls, task delete, container delete" {
+@test "containerd: run -d, exec into it, task ps, kill, task ls, task delete, container delete" {
     run ctr_run -d t-d sh -c 'trap "exit 7" TERM; while :; do sleep 0.1; done'
     [ "$status" -eq 0 ]
     [ "$(task_status t-d)" = RUNNING ]
@@ -224,6 +224,11 @@ teardown_file() {
     run ctr_exec --exec-id x t-d sh -c 'echo "pid 1 is $(cat /proc/1/comm)"; exit 4'
     [ "$status" -eq 4 ]
     [ "$output" = "pid 1 is sh" ]
+    # task ps: the shim asks runt ps --format json; the init is among the pids.
+    run ctr_ task ps t-d
+    [ "$status" -eq 0 ]
+    [ "$(head -1 <<<"$output" | tr -s ' ')" = "PID INFO" ]
+    awk '{ print $1 }' <<<"$output" | grep -qx "$pid"
     # kill sends SIGTERM; the trap makes the init exit 7.
     run ctr_ task kill t-d
     [ "$status" -eq 0 ]
