@@ -49,41 +49,68 @@ start_containerd() {
     readlink "/proc/$(cat "$CTR_DIR/containerd.pid")/ns/mnt" >"$CTR_DIR/containerd.mntns"
 }
 
-# add_blob FILE: move FILE into the layout's blobs, named by its sha256 (image-layout.md);
-# prints '"digest":"sha256:...","size":N' for a descriptor.
+# add_blob FILE: move FILE into the layout's blobs, named by its sha256 (the OCI image-spec's
+# image-layout.md); sets DIGEST and SIZE, for the descriptor that points at it.
 add_blob() {
-    local digest size
-    digest=$(sha256sum "$1" | cut -d' ' -f1)
-    size=$(stat -c %s "$1")
-    mv "$1" "$CTR_DIR/oci/blobs/sha256/$digest"
-    printf '"digest":"sha256:%s","size":%s' "$digest" "$size"
+    DIGEST=sha256:$(sha256sum "$1" | cut -d' ' -f1)
+    SIZE=$(stat -c %s "$1")
+    mv "$1" "$CTR_DIR/oci/blobs/sha256/${DIGEST#sha256:}"
+}
+
+# descriptor MEDIA-TYPE: the descriptor of the blob add_blob added last.
+descriptor() {
+    jq -cn --arg type "$1" --arg digest "$DIGEST" --argjson size "$SIZE" \
+        '{mediaType: $type, digest: $digest, size: $size}'
 }
 
 # The smallest OCI image: one uncompressed layer (a tar of images/busybox), a config naming
-# its diff id (the sha256 of the uncompressed tar, so here the layer's own digest), a
-# manifest, and an index whose annotation gives ctr the image's name. Then a tar of it all.
+# its diff id (the sha256 of the uncompressed tar: here the layer's own digest), a manifest,
+# and an index whose annotation gives ctr the image's name. Then a tar of it all.
 write_image_tar() {
-    local layer config manifest
+    local layer config arch
+    case "$(uname -m)" in # Go's names, which image configs and containerd use
+    x86_64) arch=amd64 ;;
+    aarch64) arch=arm64 ;;
+    *) arch=$(uname -m) ;;
+    esac
     mkdir -p "$CTR_DIR/oci/blobs/sha256"
     tar -C "$IMAGE" --numeric-owner -cf "$CTR_DIR/layer.tar" .
-    layer=$(add_blob "$CTR_DIR/layer.tar")
-    printf '{"architecture":"amd64","os":"linux","config":{"Cmd":["sh"]},"rootfs":{"type":"layers","diff_ids":["%s"]}}' \
-        "$(sed 's/^"digest":"\([^"]*\)".*/\1/' <<<"$layer")" >"$CTR_DIR/config.json"
-    config=$(add_blob "$CTR_DIR/config.json")
-    printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json",%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar",%s}]}' \
-        "$config" "$layer" >"$CTR_DIR/manifest.json"
-    manifest=$(add_blob "$CTR_DIR/manifest.json")
-    printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json",%s,"annotations":{"io.containerd.image.name":"%s"}}]}' \
-        "$manifest" "$IMAGE_REF" >"$CTR_DIR/oci/index.json"
+    add_blob "$CTR_DIR/layer.tar"
+    layer=$(descriptor application/vnd.oci.image.layer.v1.tar)
+    jq -cn --arg arch "$arch" --arg layer "$DIGEST" \
+        '{architecture: $arch, os: "linux", config: {Cmd: ["sh"]},
+          rootfs: {type: "layers", diff_ids: [$layer]}}' >"$CTR_DIR/config.json"
+    add_blob "$CTR_DIR/config.json"
+    config=$(descriptor application/vnd.oci.image.config.v1+json)
+    jq -cn --argjson config "$config" --argjson layer "$layer" \
+        '{schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json",
+          config: $config, layers: [$layer]}' >"$CTR_DIR/manifest.json"
+    add_blob "$CTR_DIR/manifest.json"
+    jq -cn --argjson manifest "$(descriptor application/vnd.oci.image.manifest.v1+json)" \
+        --arg name "$IMAGE_REF" \
+        '{schemaVersion: 2, manifests: [$manifest + {annotations: {"io.containerd.image.name": $name}}]}' \
+        >"$CTR_DIR/oci/index.json"
     echo '{"imageLayoutVersion":"1.0.0"}' >"$CTR_DIR/oci/oci-layout"
     tar -C "$CTR_DIR/oci" -cf "$CTR_DIR/image.tar" .
 }
 
+# Why the suite cannot run here, if it cannot. (bats 1.8 cannot skip from setup_file: each
+# test skips, in setup, with this reason.)
+missing_requirement() {
+    if [ "$(id -u)" != 0 ]; then
+        echo "runt needs root: run the tests with sudo (sudo make test)"
+    elif ! command -v containerd >/dev/null || ! command -v ctr >/dev/null ||
+        ! command -v containerd-shim-runc-v2 >/dev/null; then
+        echo "containerd is not installed (Debian: apt-get install containerd)"
+    elif ! command -v jq >/dev/null; then
+        echo "jq is not installed (the suite writes the image's JSON with it)"
+    fi
+}
+
 setup_file() {
-    [ "$(id -u)" = 0 ] || skip "runt needs root: run the tests with sudo (sudo make test)"
-    { command -v containerd && command -v ctr && command -v containerd-shim-runc-v2; } >/dev/null ||
-        skip "containerd is not installed (Debian: apt-get install containerd)"
-    command -v jq >/dev/null || skip "jq is not installed (the tests read runt state with it)"
+    CTR_SKIP=$(missing_requirement)
+    export CTR_SKIP
+    [ -z "$CTR_SKIP" ] || return 0
     [ -d "$IMAGE/bin" ] || { echo "no image at $IMAGE (run: make image)" >&2; return 1; }
     CTR_DIR=$(mktemp -d /tmp/runt-ctr.XXXXXX)
     # A containerd namespace of this run's own: its cgroups are /sys/fs/cgroup/*/$CTR_NS/<id>.
@@ -125,6 +152,10 @@ runt_state() {
     "$RUNT_BIN" --root "$CTR_DIR/runc/$CTR_NS" state "$1"
 }
 
+setup() {
+    [ -z "$CTR_SKIP" ] || skip "$CTR_SKIP"
+}
+
 # ---- cleaning up ----------------------------------------------------------------------------
 
 # A failed test may leave containers: report them, then kill and delete them through ctr.
@@ -162,14 +193,17 @@ namespace_tree() {
 }
 
 teardown_file() {
-    local status=0 pids pid ns
-    [ -n "${CTR_DIR:-}" ] && [ -d "$CTR_DIR" ] || return 0
+    local status=0 pids pid ns left
+    if [ -z "${CTR_DIR:-}" ] || [ ! -d "$CTR_DIR" ]; then return 0; fi
     ctr_ image remove "$IMAGE_REF" >/dev/null 2>&1 || true
     # The daemon first (SIGTERM: it closes its database), then whatever of its namespace is
     # still there: a shim outlives containerd by design, and should be gone by now.
-    pid=$(cat "$CTR_DIR/containerd.pid" 2>/dev/null) && kill -TERM "$pid" 2>/dev/null &&
-        wait_for "! kill -0 $pid 2>/dev/null" || true
     ns=$(cat "$CTR_DIR/containerd.mntns" 2>/dev/null) || ns=""
+    pid=$(cat "$CTR_DIR/containerd.pid" 2>/dev/null) || pid=""
+    if [ -n "$ns" ] && [ "$(readlink "/proc/$pid/ns/mnt" 2>/dev/null)" = "$ns" ]; then
+        kill -TERM "$pid"
+        wait_for "! kill -0 $pid 2>/dev/null" || true
+    fi
     pids=$(namespace_tree "$ns")
     if [ -n "$pids" ]; then
         echo "left running: $(for p in $pids; do printf '%s (%s) ' "$p" "$(cat "/proc/$p/comm")"; done)" >&2
@@ -177,18 +211,26 @@ teardown_file() {
         for pid in $pids; do kill -KILL "$pid" 2>/dev/null || true; done
         for pid in $pids; do wait_for "! kill -0 $pid 2>/dev/null" || true; done
     fi
+    # With its last process, the mount namespace goes, and every mount containerd made.
+    pids=$(namespace_tree "$ns")
+    [ -z "$pids" ] || {
+        echo "still running after SIGKILL: $pids" >&2
+        return 1
+    }
     # runt makes a container's cgroup and its parents; delete removes the container's own.
-    # The parents, /sys/fs/cgroup/*/$CTR_NS, are this run's to remove (deepest first).
-    find /sys/fs/cgroup/*/"$CTR_NS" -depth -type d -exec rmdir {} + 2>/dev/null || true
-    if compgen -G "/sys/fs/cgroup/*/$CTR_NS" >/dev/null; then
-        echo "cgroups left: $(echo /sys/fs/cgroup/*/"$CTR_NS")" >&2
+    # The parents, $CTR_NS under the v2 root or each v1 controller, are this run's to remove
+    # (deepest first).
+    find /sys/fs/cgroup/"$CTR_NS" /sys/fs/cgroup/*/"$CTR_NS" -depth -type d -exec rmdir {} + 2>/dev/null || true
+    left=$(ls -d /sys/fs/cgroup/"$CTR_NS" /sys/fs/cgroup/*/"$CTR_NS" 2>/dev/null) || true
+    if [ -n "$left" ]; then
+        echo "cgroups left: $left" >&2
         status=1
     fi
     if grep -qF " $CTR_DIR/" /proc/self/mountinfo; then
         echo "mounts left under $CTR_DIR; not removing it" >&2
         return 1
     fi
-    [ $status = 0 ] || tail -20 "$CTR_DIR/containerd.log" >&2
+    [ $status = 0 ] || tail -5 "$CTR_DIR/containerd.log" >&2
     rm -rf "$CTR_DIR"
     return $status
 }
@@ -277,6 +319,10 @@ teardown_file() {
     run ctr_exec --exec-id x t-bad /nonexistent
     [ "$status" -eq 1 ]
     [ "$output" = "ctr: OCI runtime exec failed: exec /nonexistent: No such file or directory: unknown" ]
+    # ... which it read from runt's --log, one JSON object a line.
+    run jq -r '.level + ": " + .msg' "$CTR_DIR/state/io.containerd.runtime.v2.task/$CTR_NS/t-bad/log.json"
+    [ "$status" -eq 0 ]
+    [ "$output" = "error: exec /nonexistent: No such file or directory" ]
     ctr_ task kill -s SIGKILL t-bad
     wait_for '[ "$(task_status t-bad)" = STOPPED ]'
     ctr_ task delete t-bad

@@ -5,7 +5,8 @@
 #
 #   scripts/setup.sh        what `make run` and `make test` need
 #   scripts/setup.sh --ci   also what only CI needs: debootstrap (the fresh-machine test),
-#                           vagrant and its libvirt plugin (`vagrant validate`); apt only
+#                           vagrant and its libvirt plugin (`vagrant validate`), containerd
+#                           (final/containerd.bats; make test skips it without); apt only
 #
 # A static busybox is looked for in the usual places, in /usr/local/bin, and at
 # $RUNT_BUSYBOX. Debian/Ubuntu (busybox-static), Fedora and EPEL 9 (busybox) package
@@ -68,6 +69,7 @@ have ip || missing+=(iproute2)
 have ps || missing+=(procps)
 have unshare || missing+=(util-linux)
 have strace || missing+=(strace)
+have jq || missing+=(jq)
 # qemu boots the cgroup v2 test VM (scripts/vm-test.sh), which is x86_64-only and boots
 # Debian's kernel fetched with apt-get: make test skips it elsewhere, so only apt needs qemu.
 if [ "$(uname -m)" = x86_64 ] && have apt-get; then
@@ -76,6 +78,7 @@ fi
 if [ "$ci" = 1 ]; then
     have debootstrap || missing+=(debootstrap)
     have vagrant || missing+=(vagrant)
+    { have containerd && have ctr; } || missing+=(containerd)
     # With the plugin, `vagrant validate` checks the libvirt provider block too.
     dpkg-query -W -f='${Status}' vagrant-libvirt 2>/dev/null | grep -q 'ok installed' ||
         missing+=(vagrant-libvirt)
@@ -92,7 +95,7 @@ if have apt-get; then
         [libseccomp]=libseccomp-dev [libcap]=libcap-dev [json-c]=libjson-c-dev [static-libc]=libc6-dev
         [bats]=bats [busybox]=busybox-static [iproute2]=iproute2 [procps]=procps
         [util-linux]=util-linux [strace]=strace [qemu]=qemu-system-x86 [debootstrap]=debootstrap
-        [vagrant]=vagrant [vagrant-libvirt]=vagrant-libvirt)
+        [vagrant]=vagrant [vagrant-libvirt]=vagrant-libvirt [jq]=jq [containerd]=containerd)
     pkgs=()
     for m in "${missing[@]}"; do pkgs+=("${pkg[$m]}"); done
     export DEBIAN_FRONTEND=noninteractive
@@ -106,7 +109,7 @@ elif have dnf; then
         [libseccomp]=libseccomp-devel [libcap]=libcap-devel [json-c]=json-c-devel
         [static-libc]=glibc-static
         [bats]=bats [busybox]='' [iproute2]=iproute [procps]=procps-ng
-        [util-linux]=util-linux [strace]=strace)
+        [util-linux]=util-linux [strace]=strace [jq]=jq)
     pkgs=()
     for m in "${missing[@]}"; do [ -z "${pkg[$m]}" ] || pkgs+=("${pkg[$m]}"); done
     # Fedora has everything in its own repositories. An EL (Alma, Rocky, CentOS Stream)
