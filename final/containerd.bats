@@ -129,7 +129,7 @@ ctr_() {
     timeout 60 ctr --address "$CTR_DIR/containerd.sock" --namespace "$CTR_NS" "$@"
 }
 
-# ctr_run [FLAGS...] ID COMMAND...: ctr run of the image on runt. Its state root and the
+# ctr_run [--FLAG[=VALUE]...] ID COMMAND...: ctr run of the image on runt. Its state root and the
 # fifos of the container's stdio go under $CTR_DIR too (their defaults are in /run).
 ctr_run() {
     local flags=()
@@ -284,6 +284,32 @@ teardown_file() {
     run ctr_ container delete t-d
     [ "$status" -eq 0 ]
     [ -z "$(ctr_ container ls -q)" ]
+}
+
+@test "containerd: what ctr asks for holds: env, cwd, a read-only root and bind, memory and CPU" {
+    mkdir -p "$CTR_DIR/shared"
+    echo from-host >"$CTR_DIR/shared/f"
+    ctr_run -d --env=FOO=bar --cwd=/tmp --read-only \
+        --mount="type=bind,src=$CTR_DIR/shared,dst=/shared,options=rbind:ro" \
+        --memory-limit=33554432 --cpus=0.5 t-cfg sleep 100
+    run ctr_exec --exec-id x t-cfg sh -c 'echo "$FOO $(pwd) $(cat /shared/f)"; touch /x || touch /shared/x'
+    [ "$status" -eq 1 ]
+    [ "$output" = "bar /tmp from-host
+touch: /x: Read-only file system
+touch: /shared/x: Read-only file system" ]
+    # The limits, in the cgroup containerd named: /<namespace>/<id>.
+    if [ -d /sys/fs/cgroup/memory ]; then
+        [ "$(cat "/sys/fs/cgroup/memory/$CTR_NS/t-cfg/memory.limit_in_bytes")" = 33554432 ]
+        [ "$(cat "/sys/fs/cgroup/cpu/$CTR_NS/t-cfg/cpu.cfs_quota_us")" = 50000 ]
+        [ "$(cat "/sys/fs/cgroup/cpu/$CTR_NS/t-cfg/cpu.cfs_period_us")" = 100000 ]
+    else
+        [ "$(cat "/sys/fs/cgroup/$CTR_NS/t-cfg/memory.max")" = 33554432 ]
+        [ "$(cat "/sys/fs/cgroup/$CTR_NS/t-cfg/cpu.max")" = "50000 100000" ]
+    fi
+    ctr_ task kill -s SIGKILL t-cfg
+    wait_for '[ "$(task_status t-cfg)" = STOPPED ]'
+    ctr_ task delete t-cfg
+    ctr_ container delete t-cfg
 }
 
 @test "containerd: --tty: the console socket gives the container a terminal, for run and exec" {
