@@ -38,15 +38,24 @@ EOF
 # every mount they make (image snapshots, container root filesystems) live there too, and go
 # away with it: the host's mount table never sees them.
 start_containerd() {
+    local pid
     unshare --mount --propagation private \
         sh -c 'mount -t tmpfs -o mode=0755 runt-ctr-run /run && exec containerd --config "$1"' \
         sh "$CTR_DIR/config.toml" </dev/null >"$CTR_DIR/containerd.log" 2>&1 &
-    echo $! >"$CTR_DIR/containerd.pid"
-    wait_for "ctr --address '$CTR_DIR/containerd.sock' version >/dev/null 2>&1" || {
-        cat "$CTR_DIR/containerd.log" >&2
+    pid=$!
+    echo "$pid" >"$CTR_DIR/containerd.pid"
+    # Its mount namespace, once unshare(2) has made it: teardown finds the daemon, its shims
+    # and their containers by it, even if the daemon never answers.
+    wait_for "[ \"\$(readlink /proc/$pid/ns/mnt)\" != \"\$(readlink /proc/self/ns/mnt)\" ]"
+    readlink "/proc/$pid/ns/mnt" >"$CTR_DIR/containerd.mntns" || true
+    # Serving, or dead (a bad config): stop waiting at either.
+    wait_for "[ -S '$CTR_DIR/containerd.sock' ] || ! kill -0 $pid 2>/dev/null" || true
+    if ! kill -0 "$pid" 2>/dev/null || ! ctr --address "$CTR_DIR/containerd.sock" \
+        --connect-timeout 10s version >/dev/null; then
+        echo "containerd did not start:" >&2
+        tail -5 "$CTR_DIR/containerd.log" >&2
         return 1
-    }
-    readlink "/proc/$(cat "$CTR_DIR/containerd.pid")/ns/mnt" >"$CTR_DIR/containerd.mntns"
+    fi
 }
 
 # add_blob FILE: move FILE into the layout's blobs, named by its sha256 (the OCI image-spec's
@@ -123,10 +132,11 @@ setup_file() {
     ctr_ image import "$CTR_DIR/image.tar" >"$CTR_DIR/import.out"
 }
 
-# ctr_ ARGS...: ctr on this suite's containerd and namespace. The timeout turns a hang into
-# a failure.
+# ctr_ ARGS...: ctr on this suite's containerd and namespace. The timeouts turn a hang, or a
+# daemon gone, into a failure.
 ctr_() {
-    timeout 60 ctr --address "$CTR_DIR/containerd.sock" --namespace "$CTR_NS" "$@"
+    timeout 60 ctr --address "$CTR_DIR/containerd.sock" --connect-timeout 10s \
+        --namespace "$CTR_NS" "$@"
 }
 
 # ctr_run [--FLAG[=VALUE]...] ID COMMAND...: ctr run of the image on runt. Its state root and the
