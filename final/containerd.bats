@@ -13,8 +13,9 @@ IMAGE_REF=localhost/runt-busybox:latest
 
 # ---- the daemon and the image ------------------------------------------------------------
 
-# containerd's own config: everything under $CTR_DIR; no CRI (this is not a kubelet), and no
-# snapshotter that needs what this machine lacks (overlayfs, the default, is built in).
+# containerd's own config: everything under $CTR_DIR; no CRI (this is not a kubelet), no "opt"
+# plugin (it would make /opt/containerd), and no snapshotter that needs what this machine
+# lacks (overlayfs, the default, is built in).
 write_containerd_config() {
     cat >"$CTR_DIR/config.toml" <<EOF
 version = 2
@@ -72,21 +73,25 @@ descriptor() {
         '{mediaType: $type, digest: $digest, size: $size}'
 }
 
+# This machine's architecture as Go names it, as image configs and containerd do.
+go_arch() {
+    case "$(uname -m)" in
+    x86_64) echo amd64 ;;
+    aarch64) echo arm64 ;;
+    *) uname -m ;;
+    esac
+}
+
 # The smallest OCI image: one uncompressed layer (a tar of images/busybox), a config naming
 # its diff id (the sha256 of the uncompressed tar: here the layer's own digest), a manifest,
 # and an index whose annotation gives ctr the image's name. Then a tar of it all.
 write_image_tar() {
-    local layer config arch
-    case "$(uname -m)" in # Go's names, which image configs and containerd use
-    x86_64) arch=amd64 ;;
-    aarch64) arch=arm64 ;;
-    *) arch=$(uname -m) ;;
-    esac
+    local layer config
     mkdir -p "$CTR_DIR/oci/blobs/sha256"
     tar -C "$IMAGE" --numeric-owner -cf "$CTR_DIR/layer.tar" .
     add_blob "$CTR_DIR/layer.tar"
     layer=$(descriptor application/vnd.oci.image.layer.v1.tar)
-    jq -cn --arg arch "$arch" --arg layer "$DIGEST" \
+    jq -cn --arg arch "$(go_arch)" --arg layer "$DIGEST" \
         '{architecture: $arch, os: "linux", config: {Cmd: ["sh"]},
           rootfs: {type: "layers", diff_ids: [$layer]}}' >"$CTR_DIR/config.json"
     add_blob "$CTR_DIR/config.json"
@@ -157,6 +162,14 @@ task_status() {
     ctr_ task ls | awk -v id="$1" '$1 == id { print $3 }'
 }
 
+# remove_container ID: SIGKILL its task, then delete the task and the container.
+remove_container() {
+    ctr_ task kill -s SIGKILL "$1" >/dev/null 2>&1 || true
+    wait_for "[ \"\$(task_status $1)\" != RUNNING ]" || true
+    ctr_ task delete "$1" >/dev/null 2>&1 || true
+    ctr_ container delete "$1" >/dev/null
+}
+
 # runt's own view, in the state root the shim gives it: <--runc-root>/<namespace>.
 runt_state() {
     "$RUNT_BIN" --root "$CTR_DIR/runc/$CTR_NS" state "$1"
@@ -173,12 +186,7 @@ teardown() {
     local left id
     [ -n "${CTR_DIR:-}" ] || return 0
     left=$(ctr_ container ls -q)
-    for id in $left; do
-        ctr_ task kill -s SIGKILL "$id" >/dev/null 2>&1 || true
-        wait_for "[ \"\$(task_status $id)\" != RUNNING ]" || true
-        ctr_ task delete "$id" >/dev/null 2>&1 || true
-        ctr_ container delete "$id" >/dev/null 2>&1 || true
-    done
+    for id in $left; do remove_container "$id" || true; done
     [ -z "$left" ] || {
         echo "containers left behind: $left" >&2
         return 1
@@ -251,7 +259,7 @@ teardown_file() {
     grep -qF "unpacking $IMAGE_REF" "$CTR_DIR/import.out"
     run ctr_ image ls
     [ "$status" -eq 0 ]
-    [[ "$output" == *"$IMAGE_REF "*"linux/amd64"* ]]
+    [[ "$output" == *"$IMAGE_REF "*"linux/$(go_arch)"* ]]
 }
 
 @test "containerd: run --rm: the command's output and exit status; nothing is left" {
@@ -316,29 +324,23 @@ touch: /shared/x: Read-only file system" ]
         [ "$(cat "/sys/fs/cgroup/$CTR_NS/t-cfg/memory.max")" = 33554432 ]
         [ "$(cat "/sys/fs/cgroup/$CTR_NS/t-cfg/cpu.max")" = "50000 100000" ]
     fi
-    ctr_ task kill -s SIGKILL t-cfg
-    wait_for '[ "$(task_status t-cfg)" = STOPPED ]'
-    ctr_ task delete t-cfg
-    ctr_ container delete t-cfg
+    remove_container t-cfg
 }
 
 @test "containerd: --tty: the console socket gives the container a terminal, for run and exec" {
     command -v script >/dev/null || skip "script (util-linux) is not installed"
     # ctr wants a terminal of its own: script gives it one.
-    run script -qec "$(printf '%q ' ctr --address "$CTR_DIR/containerd.sock" --namespace "$CTR_NS" \
+    run timeout 60 script -qec "$(printf '%q ' ctr --address "$CTR_DIR/containerd.sock" --namespace "$CTR_NS" \
         run --rm -t --runc-binary "$RUNT_BIN" --runc-root "$CTR_DIR/runc" --fifo-dir "$CTR_DIR/fifo" \
         "$IMAGE_REF" t-tty sh -c '[ -t 0 ] && [ -t 1 ] && tty; exit 5')" /dev/null </dev/null
     [ "$status" -eq 5 ]
     [[ "$output" == *"/dev/pts/0"* ]]
     ctr_run -d t-tty2 sleep 100
-    run script -qec "$(printf '%q ' ctr --address "$CTR_DIR/containerd.sock" --namespace "$CTR_NS" \
+    run timeout 60 script -qec "$(printf '%q ' ctr --address "$CTR_DIR/containerd.sock" --namespace "$CTR_NS" \
         task exec -t --fifo-dir "$CTR_DIR/fifo" --exec-id t t-tty2 sh -c '[ -t 0 ] && tty; exit 6')" /dev/null </dev/null
     [ "$status" -eq 6 ]
     [[ "$output" == *"/dev/pts/"* ]]
-    ctr_ task kill -s SIGKILL t-tty2
-    wait_for '[ "$(task_status t-tty2)" = STOPPED ]'
-    ctr_ task delete t-tty2
-    ctr_ container delete t-tty2
+    remove_container t-tty2
 }
 
 @test "containerd: errors reach ctr as one clear line: a failed create, a missing command" {
@@ -359,10 +361,7 @@ touch: /shared/x: Read-only file system" ]
     run jq -r '.level + ": " + .msg' "$CTR_DIR/state/io.containerd.runtime.v2.task/$CTR_NS/t-bad/log.json"
     [ "$status" -eq 0 ]
     [ "$output" = "error: exec /nonexistent: No such file or directory" ]
-    ctr_ task kill -s SIGKILL t-bad
-    wait_for '[ "$(task_status t-bad)" = STOPPED ]'
-    ctr_ task delete t-bad
-    ctr_ container delete t-bad
+    remove_container t-bad
     [ -z "$(ctr_ container ls -q)" ]
     [ -z "$(ls -A "$CTR_DIR/runc/$CTR_NS/containers")" ]
 }
