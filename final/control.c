@@ -1,6 +1,6 @@
 /*
  * runt (final): the commands that act on a container that exists, from its
- * state: list, kill, and the OCI lifecycle's start, state and delete.
+ * state: list, kill, ps, and the OCI lifecycle's start, state and delete.
  *
  * Each reads <state root>/containers/<id>/state.json, and asks the process
  * itself how it is (state_live_status): the state file says what the
@@ -182,6 +182,64 @@ int cmd_kill(int argc, char **argv)
         close(fd);
     state_free(&st);
     return fd < 0 || rc < 0 ? fail_command(&err) : 0;
+}
+
+static int set_string(int c, void *arg)
+{
+    (void)c;
+    *(const char **)arg = optarg;
+    return 0;
+}
+
+/* The container's processes as JSON ([1234, 1240]: `ctr task ps` asks so) or a table. */
+static void print_pids(FILE *procs, bool json)
+{
+    const char *sep = "";
+    int pid;
+
+    fputs(json ? "[" : "PID\n", stdout);
+    while (procs != NULL && fscanf(procs, "%d", &pid) == 1) {
+        printf(json ? "%s%d" : "%.0s%d\n", sep, pid);
+        sep = ",";
+    }
+    fputs(json ? "]\n" : "", stdout);
+}
+
+/* runt ps [--format table|json] ID: the host pids in the container's cgroup. */
+int cmd_ps(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"format", required_argument, NULL, 'f'},
+        {NULL,     0,                 NULL, 0  },
+    };
+    struct runt_err err;
+    struct state st;
+    const char *root = NULL, *id = NULL, *format = "table";
+    char path[PATH_MAX] = "";
+    FILE *procs = NULL;
+
+    if (parse_command(argc, argv, "f:", opts, set_string, &format, &root, &err) < 0 ||
+        one_id(argc, argv, "runt ps [--format table|json] ID", &id, &err) < 0)
+        return fail_command(&err);
+    if (strcmp(format, "json") != 0 && strcmp(format, "table") != 0) {
+        runt_fail(&err, 0, "ps --format: '%s' is not table or json", format);
+        return fail_command(&err);
+    }
+    if (state_load(root, id, &st, &err) < 0 ||
+        (st.cgroups.count > 0 && join_path(path, st.cgroups.dirs[0], "cgroup.procs", &err) < 0)) {
+        state_free(&st);
+        return fail_command(&err);
+    }
+    state_free(&st);
+    /* No cgroup (any more): no processes. */
+    if (path[0] != '\0' && (procs = fopen(path, "re")) == NULL && errno != ENOENT) {
+        runt_fail(&err, errno, "open %s", path);
+        return fail_command(&err);
+    }
+    print_pids(procs, strcmp(format, "json") == 0);
+    if (procs != NULL)
+        fclose(procs);
+    return 0;
 }
 
 /* runt start ID: let a created container's init go on to execve (run.c's container_start). */

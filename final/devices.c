@@ -191,9 +191,10 @@ int devices_apply_v2(const char *dir, const struct resources *res, struct runt_e
     char log[4096] = "";
     union bpf_attr attr;
     int prog, cgroup, rc = 0;
+    size_t n = all_rules(res, rules);
 
     p.n = 0;
-    build_program(rules, all_rules(res, rules), &p);
+    build_program(rules, n, &p);
     say("attach a BPF device filter of %zu instructions to %s", p.n, dir);
     memset(&attr, 0, sizeof(attr));
     attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;

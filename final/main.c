@@ -23,6 +23,7 @@ static void usage(FILE *out)
           "  runt spec [--bundle DIR]             write a default config.json\n"
           "  runt create [--bundle DIR] [--pid-file FILE] [--console-socket SOCKET] ID\n"
           "  runt start ID | state ID | delete [--force] ID | kill [--all] ID [SIGNAL]\n"
+          "  runt ps [--format table|json] ID     the host pids in its cgroup\n"
           "  runt run --bundle DIR [-d] [--pid-file FILE] [--console-socket SOCKET] ID\n"
           "  runt exec [--process FILE | ID <command>...] [--detach] [--pid-file FILE]\n"
           "            [-t --console-socket SOCKET] [--cwd DIR] [-e K=V] [-u UID[:GID]] ID\n"
@@ -335,6 +336,7 @@ static const struct {
 } commands[] = {
     {"list",     cmd_list    },
     {"kill",     cmd_kill    },
+    {"ps",       cmd_ps      },
     {"exec",     cmd_exec    },
     {"spec",     cmd_spec    },
     {"create",   cmd_create  },

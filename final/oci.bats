@@ -418,3 +418,25 @@ refused() {
     [ "$output" = "runt: exec no-such-command: No such file or directory" ]
     run "$RUNT" delete --force t1
 }
+
+@test "oci: ps lists the host pids in the container's cgroup, as JSON or a table" {
+    make_bundle '.process.args = ["sleep", "100"]'
+    oci create --bundle "$BUNDLE" --pid-file "$SCRATCH/init.pid" t1
+    pid=$(cat "$SCRATCH/init.pid")
+    oci exec --process <(jq -n '{args: ["sleep", "100"], cwd: "/"}') --detach --pid-file "$SCRATCH/exec.pid" t1
+    [ "$status" -eq 0 ]
+    run "$RUNT" ps --format json t1
+    [ "$status" -eq 0 ]
+    [ "$(jq -c 'sort' <<<"$output")" = "$(jq -cn --argjson a "$pid" --argjson b "$(cat "$SCRATCH/exec.pid")" '[$a, $b] | sort')" ]
+    run "$RUNT" ps t1
+    [ "$(head -1 <<<"$output")" = PID ]
+    [ "$(tail -n +2 <<<"$output" | sort -n | tr '\n' ' ')" = "$(printf '%s\n' "$pid" "$(cat "$SCRATCH/exec.pid")" | sort -n | tr '\n' ' ')" ]
+    run "$RUNT" ps --format yaml t1
+    [ "$status" -eq 125 ]
+    [ "$output" = "runt: ps --format: 'yaml' is not table or json" ]
+    run "$RUNT" delete --force t1
+    [ "$status" -eq 0 ]
+    run "$RUNT" ps nope
+    [ "$status" -eq 125 ]
+    [ "$output" = "runt: container nope does not exist in $RUNT_ROOT" ]
+}

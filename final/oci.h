@@ -92,6 +92,7 @@ bool is_oci_run(int argc, char **argv);
 int cmd_create(int argc, char **argv);
 int cmd_start(int argc, char **argv);
 int cmd_state(int argc, char **argv);
+int cmd_ps(int argc, char **argv);
 int cmd_delete(int argc, char **argv);
 int cmd_oci_run(int argc, char **argv);
 int valid_id(const char *id, struct runt_err *err);

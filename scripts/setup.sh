@@ -90,7 +90,7 @@ if [ "$ci" = 1 ]; then
     # The real clients of final/'s OCI front door (final/podman.bats, final/containerd.bats).
     have podman || missing+=(podman)
     have conmon || missing+=(conmon)
-    have containerd || missing+=(containerd)
+    { have containerd && have ctr; } || missing+=(containerd)
     have vagrant || missing+=(vagrant)
     # With the plugin, `vagrant validate` checks the libvirt provider block too.
     dpkg-query -W -f='${Status}' vagrant-libvirt 2>/dev/null | grep -q 'ok installed' ||
