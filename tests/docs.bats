@@ -19,6 +19,7 @@ CORE_HEADINGS=(
 DEEPER_HEADINGS=(
     "### What can still go wrong"
     "### The whole lesson in one diff"
+    "### What it costs"
     "### More exercises"
 )
 # Words (as wc -w counts them, code blocks included) allowed before "## Going deeper"
