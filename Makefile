@@ -49,6 +49,7 @@ help:
 	@echo "sudo make fresh-machine-test   make test and make run in a bare Debian 12 (debootstrap)"
 	@echo "make diff-N          the lesson of stage N: diff -u of runt.c against stage N-1"
 	@echo "make exercise-N      work/NN-name/runt.c: stage N with its lesson's functions to write (FORCE=1 starts over)"
+	@echo "                     (exercise-final: work/final/, final/ with four of its functions to write)"
 	@echo "sudo make check-N    build your work/NN-name/runt.c, run suites 1..N on it: which claims hold (FILTER=regex)"
 	@echo "make solution-N      diff -u of your work/NN-name/runt.c against the reference"
 	@echo "make image           build the busybox root filesystem in images/busybox"
@@ -160,7 +161,7 @@ exercise-%:
 	@bash scripts/exercise.sh blank $*
 
 check-%: image $(TESTPROGS)
-	@CC='$(CC)' CFLAGS='$(CFLAGS)' LDLIBS='$(LDLIBS_$(call stage_dir,$*))' \
+	@CC='$(CC)' CFLAGS='$(CFLAGS)' LDLIBS='$(LDLIBS_$(if $(filter final,$*),final,$(call stage_dir,$*)))' \
 	 bash scripts/exercise.sh check $*
 
 solution-%:

@@ -110,6 +110,7 @@ static int parse_exec_args(int argc, char **argv, struct exec_options *o, struct
 }
 
 /* The namespaces the init is in; its user namespace only if it has its own. */
+/* lesson final: join_container; make exercise-final blanks its body */
 static int join_container(const struct state *st, int pidfd, struct runt_err *err)
 {
     int flags = CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWCGROUP |
@@ -123,6 +124,7 @@ static int join_container(const struct state *st, int pidfd, struct runt_err *er
         return runt_fail(err, errno, "setns into container %s", st->id);
     return 0;
 }
+/* end of lesson final: join_container */
 
 /* What the forked process does, in the container's namespaces. */
 struct exec_plan {

@@ -314,7 +314,7 @@ userns_or_skip() {
     if [[ "$output" == *"cannot hold user.* xattrs"* ]]; then
         skip "the state root's filesystem takes no user.* xattrs (tmpfs before Linux 6.6)"
     fi
-    [ "$status" -eq 0 ]
+    [ "$status" -eq 0 ] || { echo "runt run --userns: $output"; return 1; }
 }
 
 @test "final: --userns: root inside is uid 100000 outside; the image's files are root's inside" {

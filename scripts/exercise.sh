@@ -4,6 +4,7 @@
 #
 #   make exercise-N   blank N      write work/NN-name/runt.c: stage N's runt.c with the
 #                                  bodies of its lesson functions replaced by TODOs
+#                                  (N = final: work/final/, every file of final/)
 #   make check-N      check N      build work/NN-name/runt, run suites 1..N against it,
 #                                  then say which of stage N's claims hold and which not yet
 #   make solution-N   solution N   diff -u of the learner's copy against the reference
@@ -22,6 +23,8 @@
 #
 # The replacement bodies, a TODO comment and the least that compiles under the Makefile's
 # -Werror, are in scripts/exercises/NN-name.todo, one "@@ NAME" section per function.
+# final/ is one program in several files: its markers say "lesson final", they may sit in
+# any of its .c files, and the learner's copy is all of them, in work/final/.
 #
 # Environment: WORK (the learners' folder, default work/ in the repo), FORCE=1 (blank over
 # a copy that has changes, keeping it as runt.c.bak), FILTER (check: only the tests whose
@@ -58,20 +61,43 @@ give_back() {
 
 [ $# -ge 2 ] || usage
 cmd=$1
-[[ $2 =~ ^[0-9]+$ ]] || die "'$2' is not a stage number"
-num=$((10#$2))
-nn=$(printf %02d "$num")
 stage=""
-for d in "$repo/$nn"-*/; do [ -d "$d" ] && stage=$(basename "$d"); done
-[ -n "$stage" ] || die "no stage $num (the stages are $(cd "$repo" && echo [0-9][0-9]-*))"
-ref=$repo/$stage/runt.c
+if [ "$2" = final ]; then
+    num=final nn=final stage=final
+else
+    [[ $2 =~ ^[0-9]+$ ]] || die "'$2' is not a stage number, nor final"
+    num=$((10#$2))
+    nn=$(printf %02d "$num")
+    for d in "$repo/$nn"-*/; do [ -d "$d" ] && stage=$(basename "$d"); done
+    [ -n "$stage" ] || die "no stage $num (the stages are $(cd "$repo" && echo [0-9][0-9]-*), and final)"
+fi
+ref_dir=$repo/$stage
 todo=$repo/scripts/exercises/$stage.todo
-copy=$work/$stage/runt.c
+copy_dir=$work/$stage
+# The program's sources: a stage is one runt.c; final/ is every .c and .h file in it.
+if [ "$stage" = final ]; then
+    mapfile -t sources < <(cd "$ref_dir" && ls -- *.c *.h)
+    label="final/"
+    numbered=("$repo"/[0-9][0-9]-*/)
+    last=$(basename "${numbered[-1]}")
+    suites="suites 01..${last:0:2} and final/'s own"
+else
+    sources=(runt.c)
+    label="Stage $nn"
+    suites="suites 01..$nn"
+fi
+ref=$ref_dir/runt.c
+copy=$copy_dir/runt.c
+ref_files=("${sources[@]/#/$ref_dir/}")
+# The learner's copy, as messages name it.
+what=$copy
+[ "$stage" != final ] || what=$copy_dir/
+copy_files=("${sources[@]/#/$copy_dir/}")
 [ -f "$todo" ] || die "stage $nn has no exercise ($(show "$todo") is missing)"
 
 begin_prefix="/* lesson $nn: "
 
-# The lesson bodies of stage NN in a runt.c, as "@@ NAME" sections: what unblank puts back.
+# The lesson bodies of stage NN in its sources, as "@@ NAME" sections: what unblank puts back.
 extract_bodies() {
     awk -v begin="$begin_prefix" -v nn="$nn" '
         index($0, begin) == 1 { name = substr($0, length(begin) + 1); sub(/;.*/, "", name); state = 1; next }
@@ -83,13 +109,14 @@ extract_bodies() {
             next
         }
         state == 2 { buf[++n] = $0 }
-    ' "$1"
+    ' "$@"
 }
 
-# replace_bodies SECTIONS FILE: FILE with the body of each stage-NN lesson function
-# replaced by its section. Fails, naming it, on a marker without a section or the reverse.
+# replace_bodies SECTIONS FILE [PART]: FILE with the body of each stage-NN lesson function
+# replaced by its section. Fails, naming it, on a marker without a section or (unless PART:
+# FILE is one of final's files, which holds some of the sections) the reverse.
 replace_bodies() {
-    awk -v begin="$begin_prefix" -v nn="$nn" -v sections="$1" -v file="$2" '
+    awk -v begin="$begin_prefix" -v nn="$nn" -v sections="$1" -v file="$2" -v part="${3:-}" '
         function fail(msg) { print "exercise: " file ": " msg > "/dev/stderr"; bad = 1; exit 1 }
         FNR == NR {
             if ($0 ~ /^@@ /) { name = substr($0, 4); names[++n] = name; body[name] = ""; blanks = 0; next }
@@ -123,60 +150,101 @@ replace_bodies() {
         END {
             if (bad) exit 1
             if (state != 0) fail("lesson " nn ": " cur " has no end marker")
-            for (i = 1; i <= n; i++)
+            for (i = 1; i <= n && part == ""; i++)
                 if (!(names[i] in done)) fail("no lesson " nn " marker for " names[i] " of " sections)
         }
     ' "$1" "$2"
 }
 
-# The lesson functions of stage NN, as named by its markers.
+# The lesson functions of stage NN, as named by its markers; in final/, with their files.
 lesson_names() {
-    awk -v begin="$begin_prefix" 'index($0, begin) == 1 { s = substr($0, length(begin) + 1); sub(/;.*/, "", s); print s }' "$ref"
+    awk -v begin="$begin_prefix" -v final="$([ "$stage" = final ] && echo 1)" '
+        index($0, begin) == 1 {
+            s = substr($0, length(begin) + 1)
+            sub(/;.*/, "", s)
+            if (final) { f = FILENAME; sub(/.*\//, "", f); s = s " (" f ")" }
+            print s
+        }' "${ref_files[@]}"
 }
 
-fresh_blank() {
-    replace_bodies "$todo" "$ref"
+# blank_into DIR: the learner's fresh copy of every source, written into DIR.
+blank_into() {
+    local f
+    if [ "$stage" != final ]; then
+        replace_bodies "$todo" "$ref" >"$1/runt.c"
+        return
+    fi
+    # Each section of the .todo must find its marker in exactly one of final's files.
+    local marked sections
+    marked=$(lesson_names | sed 's/ (.*//' | sort)
+    sections=$(sed -n 's/^@@ //p' "$todo" | sort)
+    if [ "$marked" != "$sections" ]; then
+        echo "exercise: the lesson final markers in final/ and the sections of $(show "$todo") differ:" >&2
+        diff <(echo "$marked") <(echo "$sections") | sed -n 's/^</  only marked:/p; s/^>/  only in the .todo:/p' >&2
+        return 1
+    fi
+    for f in "${sources[@]}"; do
+        replace_bodies "$todo" "$ref_dir/$f" part >"$1/$f" || return 1
+    done
+}
+
+# Is the learner's copy as blank_into DIR wrote it? (Missing files count as changes.)
+same_as() {
+    local f
+    for f in "${sources[@]}"; do
+        cmp -s "$1/$f" "$copy_dir/$f" || return 1
+    done
 }
 
 # Scratch files, removed on every exit.
 scratch=()
-trap 'rm -f "${scratch[@]}"' EXIT
+trap 'rm -rf "${scratch[@]}"' EXIT
 new_scratch() {
     scratch+=("$(mktemp)")
 }
 
 cmd_blank() {
     local fresh names
-    new_scratch
-    fresh=${scratch[-1]}
-    fresh_blank >"$fresh" || exit 1
+    fresh=$(mktemp -d)
+    scratch+=("$fresh")
+    blank_into "$fresh" || exit 1
     names=$(lesson_names | paste -sd, | sed 's/,/, /g')
-    if [ -f "$copy" ]; then
-        if cmp -s "$fresh" "$copy"; then
-            echo "$(show "$copy") is there already, still blank: write $names in it"
+    if [ -d "$copy_dir" ] && [ -n "$(ls -A "$copy_dir")" ]; then
+        if same_as "$fresh"; then
+            echo "$(show "$what") is there already, still blank: write $names in it"
             return 0
         fi
         if [ "${FORCE:-}" != 1 ]; then
-            echo "exercise: $(show "$copy") has your changes: not overwritten." >&2
-            echo "exercise: FORCE=1 make exercise-$num starts again, keeping yours as runt.c.bak" >&2
+            echo "exercise: $(show "$what") has your changes: not overwritten." >&2
+            echo "exercise: FORCE=1 make exercise-$num starts again, keeping yours as $(show "${what%/}").bak" >&2
             exit 1
         fi
-        cp -p "$copy" "$copy.bak" || exit 1
-        echo "kept your previous copy as $(show "$copy").bak"
+        if [ "$stage" = final ]; then
+            rm -rf "$copy_dir.bak" && cp -a "$copy_dir" "$copy_dir.bak" || exit 1
+        else
+            cp -p "$copy" "$copy.bak" || exit 1
+        fi
+        echo "kept your previous copy as $(show "${what%/}").bak"
     fi
-    mkdir -p "$work/$stage" || exit 1
-    give_back "$work" "$work/$stage"
-    cp "$fresh" "$copy" || exit 1
-    give_back "$copy"
-    echo "wrote $(show "$copy"): write $names (look for TODO)"
+    mkdir -p "$copy_dir" || exit 1
+    give_back "$work" "$copy_dir"
+    cp "${sources[@]/#/$fresh/}" "$copy_dir/" || exit 1
+    give_back "${copy_files[@]}"
+    echo "wrote $(show "$what"): write $names (look for TODO)"
     echo "then: sudo make check-$num to test it, make solution-$num to compare with the reference"
 }
 
+# Every source that the learner has, against the reference: diff(1)'s status, at most 1.
 cmd_solution() {
-    [ -f "$copy" ] || die "no $(show "$copy") yet: make exercise-$num makes it"
+    local f rc=0
+    [ -f "${copy_files[0]}" ] || die "no $(show "$what") yet: make exercise-$num makes it"
     echo "# what the reference does differently: - your copy, + the reference"
-    diff -u --label "$(show "$copy") (yours)" --label "$stage/runt.c (reference)" "$copy" "$ref"
-    [ $? -le 1 ]
+    for f in "${sources[@]}"; do
+        diff -u --label "$(show "$copy_dir/$f") (yours)" --label "$stage/$f (reference)" \
+            "$copy_dir/$f" "$ref_dir/$f"
+        [ $? -le 1 ] || rc=2
+    done
+    return "$rc"
 }
 
 cmd_unblank() {
@@ -184,14 +252,14 @@ cmd_unblank() {
     [ -f "$file" ] || die "no $file"
     new_scratch
     sections=${scratch[-1]}
-    extract_bodies "$ref" >"$sections"
-    replace_bodies "$sections" "$file"
+    extract_bodies "${ref_files[@]}" >"$sections"
+    replace_bodies "$sections" "$file" "$([ "$stage" = final ] && echo part)"
 }
 
 # The report after the suites ran: stage N's claims one by one (those that do not hold yet
 # first), then the earlier stages' in one line unless some of theirs broke.
 report() {
-    awk -v nn="$nn" '
+    awk -v nn="$nn" -v label="$label" '
         /^(not )?ok / {
             line = $0
             sub(/^(not )?ok [0-9]+ /, "", line)
@@ -210,7 +278,7 @@ report() {
         }
         /^[0-9]+ passed, [0-9]+ failed/ { summary = $0 }
         END {
-            printf "Stage %s: %d of %d claims hold\n", nn, count["holds"], total
+            printf "%s: %d of %d claims hold\n", label, count["holds"], total
             printf "%s%s%s", claims["not yet"], claims["holds"], claims["skipped"]
             if (broken != "")
                 printf "Earlier stages, or a suite that stopped: these no longer hold\n%s", broken
@@ -248,13 +316,19 @@ stop_after_interrupt() {
 }
 
 cmd_check() {
-    local bin=$work/$stage/runt log=$work/$stage/check.log mark status
-    [ -f "$copy" ] || die "no $(show "$copy") yet: make exercise-$num makes it"
+    local bin=$copy_dir/runt log=$copy_dir/check.log mark status f
+    [ -f "${copy_files[0]}" ] || die "no $(show "$what") yet: make exercise-$num makes it"
+    for f in "${copy_files[@]}"; do
+        [ -f "$f" ] || die "no $(show "$f"): FORCE=1 make exercise-$num writes a fresh copy"
+    done
     [ "$(id -u)" = 0 ] || die "the suites need root: sudo make check-$num"
     [ -n "${CFLAGS:-}" ] || die "CFLAGS is not set: run it as make check-$num"
     echo "# build $(show "$bin")"
+    local units=()
+    for f in "${copy_files[@]}"; do [[ $f == *.c ]] && units+=("$f"); done
     # shellcheck disable=SC2086 # CFLAGS and LDLIBS are lists of words
-    ${CC:-cc} $CFLAGS -o "$bin" "$copy" ${LDLIBS:-} || die "$(show "$copy") does not build: fix the errors above"
+    ${CC:-cc} $CFLAGS -o "$bin" "${units[@]}" ${LDLIBS:-} ||
+        die "$(show "${units[0]}")$([ ${#units[@]} -eq 1 ] || echo " and the rest") does not build: fix the errors above"
     give_back "$bin"
 
     # The suites run in a mount namespace of their own, a slave of the host's: a mount that
@@ -268,7 +342,7 @@ cmd_check() {
         filter=(--filter "$FILTER")
         only=" (only the tests matching: $FILTER)"
     fi
-    echo "# suites 01..$nn against $(show "$bin")$only; details in $(show "$log")"
+    echo "# $suites against $(show "$bin")$only; details in $(show "$log")"
     : >"$log"
     env "$mark" unshare --mount --propagation slave -- bash -c 'mount --make-rshared / && exec "$@"' _ \
         bash "$repo/scripts/run-tests.sh" --runt "$bin" "${filter[@]}" "$num" >"$log" 2>&1 &

@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 # The exercises (scripts/exercise.sh): make exercise-N blanks stage N's lesson functions,
 # make check-N grades the learner's copy with the suites, make solution-N compares it with
-# the reference. Every stage: the blank copy builds and fails the claims that grade its
-# lesson; the reference bodies put back (by the markers) give the reference, which passes.
+# the reference. Every stage, and final/: the blank copy builds and fails the claims that
+# grade its lesson; the reference bodies put back (by the markers) give the reference,
+# which passes.
 bats_require_minimum_version 1.5.0
 
 REPO_ROOT=$(cd "$(dirname "$BATS_TEST_FILENAME")/.." && pwd)
@@ -18,6 +19,7 @@ declare -gA CLAIMS=(
     [5]='^05: (the limit files on the host hold the requested values while the container runs|the container is in its cgroup before it runs.*|after exit, and after SIGKILL of PID 1, no runt/<id> cgroup remains)$'
     [6]='^06: (bounding, permitted and effective are the default 14.*|masked files read as empty, masked directories are empty|/proc/sys and /proc/sysrq-trigger are read-only, still readable)$'
     [7]='^07: (Seccomp is 2 \(filter\) and NoNewPrivs is 1 inside|unshare -U, which stage 06 allowed, now fails with EPERM)$'
+    [final]='^final: (a failed setup step in the init is one line, exit 125, nothing left|-t gives a terminal from the container.s devpts, TERM, and the exit status|--userns: root inside is uid 100000 outside; the image.s files are root.s inside|runt exec joins every namespace and the cgroup, as the same user, filtered)$'
 )
 
 setup() {
@@ -29,7 +31,12 @@ stages() {
     (cd "$REPO_ROOT" && ls -d [0-9][0-9]-*/ | tr -d /)
 }
 
-stage_of() { (cd "$REPO_ROOT" && ls -d "$(printf %02d "$1")"-*/ | tr -d /); }
+stage_of() {
+    if [ "$1" = final ]; then echo final; else (cd "$REPO_ROOT" && ls -d "$(printf %02d "$1")"-*/ | tr -d /); fi
+}
+
+# final/'s sources, as make exercise-final copies them.
+final_sources() { (cd "$REPO_ROOT/final" && ls -- *.c *.h); }
 
 # The lesson functions of a stage, from its .todo file's sections.
 lessons_of() {
@@ -105,17 +112,65 @@ end_marker() { echo "/* end of lesson $(printf %02d "$1"): $2 */"; }
     [ "$bad" = 0 ]
 }
 
-@test "exercises: every say(), die() and fail() that a TODO quotes is the reference's, word for word" {
+@test "exercises: every say(), die(), fail() and runt_fail() that a TODO quotes is the reference's, word for word" {
     local f s q bad=0
     for f in "$REPO_ROOT"/scripts/exercises/*.todo; do
         s=$(basename "$f" .todo)
         # The suites read -v lines and messages: a TODO that misquotes one sends the
         # learner after the wrong text. (The stubs' own "not written yet" are not quotes.)
         while read -r q; do
+            if [ "$s" = final ]; then
+                grep -qF "$q" "$REPO_ROOT"/final/*.c || { echo "final: the TODO quotes $q, which no file of final/ has"; bad=1; }
+                continue
+            fi
             grep -qF "$q" "$REPO_ROOT/$s/runt.c" || { echo "$s: the TODO quotes $q, which $s/runt.c does not have"; bad=1; }
-        done < <(grep -o '\(say\|die\|fail\)("[^"]*"' "$f" | grep -v 'not written yet' | sort -u)
+        done < <(grep -o '\(say\|die\|fail\)("[^"]*"\|runt_fail(err, errno, "[^"]*"' "$f" | grep -v 'not written yet' | sort -u)
     done
     [ "$bad" = 0 ]
+}
+
+@test "exercises: final/'s lessons are marked once each, in one of its files; exercise-final blanks only them" {
+    local f n bad=0 b e copy="$WORK/final"
+    for f in $(lessons_of final); do
+        b="/* lesson final: $f; make exercise-final blanks its body */"
+        e="/* end of lesson final: $f */"
+        n=$(cat "$REPO_ROOT"/final/*.c | grep -cxF -e "$b" -e "$e" || true)
+        [ "$n" = 2 ] || { echo "final/: the markers of $f appear $n times, not one pair"; bad=1; }
+    done
+    ! grep -l 'lesson final' "$REPO_ROOT"/[0-9][0-9]-*/runt.c || bad=1
+    run make -s -C "$REPO_ROOT" exercise-final
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "${lines[0]}" == "wrote $copy/: write "*" (tty.c), "*" (look for TODO)" ]]
+    for f in $(final_sources); do
+        # Put back by the markers, every file is the reference's, byte for byte.
+        bash "$REPO_ROOT/scripts/exercise.sh" unblank final "$copy/$f" | cmp - "$REPO_ROOT/final/$f" || bad=1
+        grep -q 'lesson final' "$REPO_ROOT/final/$f" && continue
+        cmp "$copy/$f" "$REPO_ROOT/final/$f" || { echo "$f has no lesson, yet differs"; bad=1; }
+    done
+    for f in $(lessons_of final); do
+        awk -v b="/* lesson final: $f; make exercise-final blanks its body */" -v e="/* end of lesson final: $f */" \
+            '$0 == b { on = 1 } on && /TODO/ { found = 1 } $0 == e { on = 0 } END { exit !found }' "$copy"/*.c ||
+            { echo "final: $f has no TODO in the blank copy"; bad=1; }
+    done
+    if command -v clang-format >/dev/null; then
+        clang-format --style="file:$REPO_ROOT/.clang-format" --dry-run -Werror "$copy"/*.c || bad=1
+    fi
+    [ "$bad" = 0 ]
+    # The learner's changes are kept, unless FORCE=1, which keeps them in final.bak/.
+    echo '/* mine */' >>"$copy/tty.c"
+    run make -s -C "$REPO_ROOT" exercise-final
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"$copy/ has your changes: not overwritten."* ]]
+    run make -s -C "$REPO_ROOT" solution-final
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"+++ final/tty.c (reference)"* ]]
+    [[ "$output" == *$'\n-    return runt_fail(err, ENOSYS, "join_container: not written yet");'* ]]
+    [[ "$output" == *$'\n-/* mine */'* ]]
+    run make -s -C "$REPO_ROOT" exercise-final FORCE=1
+    [ "$status" -eq 0 ]
+    [ "$(tail -n1 "$copy.bak/tty.c")" = '/* mine */' ]
+    [ "$(tail -n1 "$copy/tty.c")" != '/* mine */' ]
 }
 
 @test "exercises: make exercise-N keeps the learner's changes unless FORCE=1, and then keeps them as runt.c.bak" {
@@ -170,27 +225,31 @@ end_marker() { echo "/* end of lesson $(printf %02d "$1"): $2 */"; }
 # back. The blank must build and fail every claim that grades its lesson (and say so in the
 # report); put back, the copy is the reference, and passes them.
 grade() {
-    local n=$1 s claims
+    local n=$1 s claims label f
     s=$(stage_of "$n")
     claims=$(lessons_of "$s" | wc -l)
+    label=final/
+    [ "$n" = final ] || label="Stage $(printf %02d "$n")"
     [ "$(id -u)" = 0 ] || skip "the suites need root"
     make -s -C "$REPO_ROOT" "exercise-$n"
     run make -s -C "$REPO_ROOT" "check-$n" FILTER="${CLAIMS[$n]}"
     echo "$output"
     [ "$status" -ne 0 ]
     [[ "$output" == *"# build "* ]]
-    [[ "$output" == *$'\n'"Stage $(printf %02d "$n"): 0 of $claims claims hold"$'\n'* ]]
+    [[ "$output" == *$'\n'"$label: 0 of $claims claims hold"$'\n'* ]]
     [ "$(grep -c '^  not yet  ' <<<"$output")" -eq "$claims" ]
     grep -q "^Why a claim does not hold yet: $WORK/$s/check.log" <<<"$output"
 
-    bash "$REPO_ROOT/scripts/exercise.sh" unblank "$n" "$WORK/$s/runt.c" >"$WORK/unblanked.c"
-    cmp "$WORK/unblanked.c" "$REPO_ROOT/$s/runt.c"
-    cp "$WORK/unblanked.c" "$WORK/$s/runt.c"
+    for f in $(if [ "$n" = final ]; then final_sources; else echo runt.c; fi); do
+        bash "$REPO_ROOT/scripts/exercise.sh" unblank "$n" "$WORK/$s/$f" >"$WORK/unblanked"
+        cmp "$WORK/unblanked" "$REPO_ROOT/$s/$f"
+        cp "$WORK/unblanked" "$WORK/$s/$f"
+    done
     run make -s -C "$REPO_ROOT" "check-$n" FILTER="${CLAIMS[$n]}"
     echo "$output"
     # The reference must pass: if it does not, say why (the log goes with the test's dir).
     [ "$status" -eq 0 ] || { sed -n '/^not ok/,$p' "$WORK/$s/check.log"; return 1; }
-    [[ "$output" == *$'\n'"Stage $(printf %02d "$n"): $claims of $claims claims hold"$'\n'* ]]
+    [[ "$output" == *$'\n'"$label: $claims of $claims claims hold"$'\n'* ]]
     [ "${lines[-1]}" = "$claims passed, 0 failed, 0 skipped" ]
 }
 
@@ -201,3 +260,4 @@ grade() {
 @test "exercises: stage 05's blank copy fails the claims of its lesson; the reference bodies pass them" { grade 5; }
 @test "exercises: stage 06's blank copy fails the claims of its lesson; the reference bodies pass them" { grade 6; }
 @test "exercises: stage 07's blank copy fails the claims of its lesson; the reference bodies pass them" { grade 7; }
+@test "exercises: final/'s blank copy fails the claims of its lesson; the reference bodies pass them" { grade final; }

@@ -156,11 +156,27 @@ assert_no_leaks() {
     fi
 }
 
+# After a failed test: its own runt/<id> cgroups go too, once their processes (killed with
+# a runt that the test stopped, through PR_SET_PDEATHSIG) are gone. Only what
+# leftover_cgroups names, which is this test's.
+remove_leftover_cgroups() {
+    local cg tries
+    while read -r cg; do
+        [ -n "$cg" ] || continue
+        for tries in 1 2 3 4 5 6 7 8 9 10; do
+            rmdir "$cg" 2>/dev/null && break
+            sleep 0.2
+        done
+        [ -d "$cg" ] && echo "could not remove $cg (tried $tries times)" >&2
+    done < <(leftover_cgroups)
+    return 0
+}
+
 runt_teardown() {
     local status=0
     [ -n "${SCRATCH:-}" ] || return 0
     stop_started
-    assert_no_leaks || status=1
+    assert_no_leaks || { status=1; remove_leftover_cgroups; }
     # A failing test may leave mounts under the scratch dir: never rm -rf across them.
     if grep -q " $SCRATCH/" /proc/self/mountinfo; then
         echo "mounts left under $SCRATCH; not removing it" >&2
