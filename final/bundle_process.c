@@ -277,17 +277,9 @@ static int parse_oom(json_object *v, const char *path, struct bundle *b, struct 
 /* An AppArmor profile can only be honoured where AppArmor is on: refused elsewhere. */
 static int parse_apparmor(json_object *v, const char *path, struct bundle *b, struct runt_err *err)
 {
-    char enabled = 'N';
-    FILE *f;
-
     if (oci_string(v, path, &b->cfg.process.apparmor_profile, err) < 0)
         return -1;
-    f = fopen("/sys/module/apparmor/parameters/enabled", "re");
-    if (f != NULL) {
-        enabled = (char)fgetc(f);
-        fclose(f);
-    }
-    if (enabled != 'Y')
+    if (!apparmor_enabled())
         return runt_fail(err, 0, "config.json: %s: AppArmor is not enabled on this host", path);
     return 0;
 }

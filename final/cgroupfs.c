@@ -88,13 +88,10 @@ static int bind_cgroup(const char *source, int target, unsigned long flags, stru
         attr.attr_set &= ~(uint64_t)MOUNT_ATTR_RDONLY;
     if (tree < 0)
         return runt_fail(err, errno, "cgroup mount: bind %s", source);
-    if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0 ||
-        move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
-        runt_fail(err, errno, "cgroup mount: bind %s", source);
-        close(tree);
+    if (attach_tree(tree, 0, &attr, target, err) < 0) {
+        runt_err_prefix(err, "cgroup mount: bind %s", source);
         return -1;
     }
-    close(tree);
     return 0;
 }
 
@@ -158,9 +155,11 @@ static int fill_v1(int tmpfs, unsigned long flags, bool cgroupns, struct runt_er
         const char *name = list[i].mount_point + strlen(CGROUP_ROOT) + 1;
         int dir, rc;
 
-        if (mkdirat(tmpfs, name, 0755) < 0 ||
-            (dir = openat(tmpfs, name, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+        if (mkdirat(tmpfs, name, 0755) < 0)
             return runt_fail(err, errno, "cgroup mount: mkdir %s", name);
+        dir = openat(tmpfs, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dir < 0)
+            return runt_fail(err, errno, "cgroup mount: open %s", name);
         rc = mount_hierarchy(&list[i], dir, flags, cgroupns, err);
         close(dir);
         if (rc < 0)

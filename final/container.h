@@ -111,6 +111,9 @@ int rootfs_protect(const struct config *cfg, struct runt_err *err);
 int mount_one(int root_fd, const struct mount_spec *m, const struct container *c,
               struct runt_err *err);
 int open_beneath(int root_fd, const char *path, int flags, struct runt_err *err);
+struct mount_attr;
+int attach_tree(int tree, unsigned int at_flags, struct mount_attr *attr, int target,
+                struct runt_err *err);
 
 /* ---- cgroupfs.c: a mount of type "cgroup", the container's own cgroups ---- */
 
@@ -130,6 +133,7 @@ int apply_process_limits(const struct process_config *p, struct runt_err *err);
 int close_inherited_fds(int keep, struct runt_err *err);
 int set_parent_death_signal(int sync_fd, struct runt_err *err);
 int enter_workdir(const char *cwd, struct runt_err *err);
+bool apparmor_enabled(void);
 int set_apparmor_profile(const char *profile, struct runt_err *err);
 void prepare_exec(const struct process_config *p);
 noreturn void exec_process(const struct process_config *p, int sync_fd);

@@ -66,10 +66,11 @@ static int write_rule(const char *dir, const struct device_rule *r, struct runt_
         return -1;
     say("%s = %s", path, text);
     fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0 || write(fd, text, strlen(text)) < 0) {
+    if (fd < 0)
+        return runt_fail(err, errno, "open %s", path);
+    if (write(fd, text, strlen(text)) < 0) {
         runt_fail(err, errno, "write '%s' to %s", text, path);
-        if (fd >= 0)
-            close(fd);
+        close(fd);
         return -1;
     }
     close(fd);
@@ -209,8 +210,9 @@ int devices_apply_v2(const char *dir, const struct resources *res, struct runt_e
         return runt_fail(err, errno, "load the device filter (%.200s)", log);
     cgroup = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (cgroup < 0) {
+        runt_fail(err, errno, "open %s", dir);
         close(prog);
-        return runt_fail(err, errno, "open %s", dir);
+        return -1;
     }
     memset(&attr, 0, sizeof(attr));
     attr.target_fd = (uint32_t)cgroup;

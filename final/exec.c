@@ -227,12 +227,14 @@ static int run_exec(struct state *st, const struct exec_plan *plan, const struct
         close(fds[0]);
         exec_child(plan, fds[1]);
     }
-    if (c->pid > 0)
+    if (c->pid < 0)
+        runt_fail(err, errno, "fork"); /* now: what follows may change errno */
+    else
         forward_signals_to(c->pid);
     block_forwarded_signals(SIG_UNBLOCK);
     close(fds[1]);
     if (c->pid < 0)
-        return runt_fail(err, errno, "fork");
+        return -1;
     if (wait_for_exec(c, exit_code, err) < 0)
         return -1;
     if (h->console >= 0) {

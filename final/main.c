@@ -52,30 +52,33 @@ static void usage(FILE *out)
           "  -v, --volume H:C[:ro] bind-mount host path H on C (a word with ':' after -v)\n"
           "  -t, --tty             give the command a terminal\n"
           "  --userns[=HOSTID]     map the container's root to HOSTID (default 100000)\n"
+          "  --security-opt apparmor=PROFILE\n"
+          "                        confine the command with this AppArmor profile\n"
           "\n"
           "Options end at the image: `runt run IMAGE ls -v` passes -v to ls.\n",
           out);
 }
 
 static const struct option run_options[] = {
-    {"verbose",   no_argument,       NULL, 'v'},
-    {"hostname",  required_argument, NULL, 'H'},
-    {"root",      required_argument, NULL, 'R'},
-    {"keep",      no_argument,       NULL, 'K'},
-    {"memory",    required_argument, NULL, 'm'},
-    {"pids",      required_argument, NULL, 'p'},
-    {"cpus",      required_argument, NULL, 'c'},
-    {"cap-add",   required_argument, NULL, 'A'},
-    {"cap-drop",  required_argument, NULL, 'D'},
-    {"env",       required_argument, NULL, 'e'},
-    {"workdir",   required_argument, NULL, 'w'},
-    {"user",      required_argument, NULL, 'u'},
-    {"read-only", no_argument,       NULL, 'r'},
-    {"volume",    required_argument, NULL, 'V'},
-    {"tty",       no_argument,       NULL, 't'},
-    {"userns",    optional_argument, NULL, 'U'},
-    {"help",      no_argument,       NULL, 'h'},
-    {NULL,        0,                 NULL, 0  },
+    {"verbose",      no_argument,       NULL, 'v'},
+    {"hostname",     required_argument, NULL, 'H'},
+    {"root",         required_argument, NULL, 'R'},
+    {"keep",         no_argument,       NULL, 'K'},
+    {"memory",       required_argument, NULL, 'm'},
+    {"pids",         required_argument, NULL, 'p'},
+    {"cpus",         required_argument, NULL, 'c'},
+    {"cap-add",      required_argument, NULL, 'A'},
+    {"cap-drop",     required_argument, NULL, 'D'},
+    {"env",          required_argument, NULL, 'e'},
+    {"workdir",      required_argument, NULL, 'w'},
+    {"user",         required_argument, NULL, 'u'},
+    {"read-only",    no_argument,       NULL, 'r'},
+    {"volume",       required_argument, NULL, 'V'},
+    {"tty",          no_argument,       NULL, 't'},
+    {"userns",       optional_argument, NULL, 'U'},
+    {"security-opt", required_argument, NULL, 'S'},
+    {"help",         no_argument,       NULL, 'h'},
+    {NULL,           0,                 NULL, 0  },
 };
 
 /*
@@ -96,6 +99,25 @@ int option_error(int c, char **argv, struct runt_err *err)
     if (c == ':')
         return runt_fail(err, 0, "option '-%c' needs a value (try: runt --help)", optopt);
     return runt_fail(err, 0, "unknown option '-%c' (try: runt --help)", optopt);
+}
+
+/*
+ * --security-opt apparmor=PROFILE, as docker run takes it. Refused where
+ * AppArmor is off: nobody must believe a profile holds when none can.
+ */
+static int parse_security_opt(const char *opt, struct process_config *p, struct runt_err *err)
+{
+    const char *key = "apparmor=";
+
+    if (strncmp(opt, key, strlen(key)) != 0)
+        return runt_fail(err, 0, "--security-opt: '%s' is not supported (only apparmor=PROFILE)",
+                         opt);
+    if (opt[strlen(key)] == '\0')
+        return runt_fail(err, 0, "--security-opt: apparmor= needs a profile name");
+    if (!apparmor_enabled())
+        return runt_fail(err, 0, "--security-opt: %s: AppArmor is not enabled on this host", opt);
+    p->apparmor_profile = opt + strlen(key);
+    return 0;
 }
 
 /* One option of `runt run`. */
@@ -158,6 +180,8 @@ static int apply_run_option(int c, char **argv, struct config *cfg, struct runt_
         return 0;
     case 'U':
         return parse_userns(optarg, cfg, err);
+    case 'S':
+        return parse_security_opt(optarg, &cfg->process, err);
     default:
         return option_error(c, argv, err);
     }

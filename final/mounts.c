@@ -99,6 +99,24 @@ static uint64_t mount_attrs(unsigned long flags)
 }
 
 /*
+ * Give the detached tree (a copy from open_tree(2)) its attributes, all of it
+ * with AT_RECURSIVE, then attach it on the directory `target`. Closes `tree`.
+ */
+int attach_tree(int tree, unsigned int at_flags, struct mount_attr *attr, int target,
+                struct runt_err *err)
+{
+    int rc = 0;
+
+    if (mount_setattr(tree, "", AT_EMPTY_PATH | at_flags, attr, sizeof(*attr)) < 0)
+        rc = runt_fail(err, errno, "mount_setattr");
+    else if (move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
+             0)
+        rc = runt_fail(err, errno, "move_mount");
+    close(tree);
+    return rc;
+}
+
+/*
  * A bind mount with the new mount API: open_tree(2) copies the source's
  * tree, mount_setattr(2) makes all of it (recursively) nosuid, read-only...,
  * and move_mount(2) puts it on the mount point's fd: no path is looked up
@@ -116,13 +134,10 @@ static int bind_mount(const struct mount_spec *m, int target, struct runt_err *e
 
     if (tree < 0)
         return runt_fail(err, errno, "bind %s", m->source);
-    if (mount_setattr(tree, "", AT_EMPTY_PATH | rec, &attr, sizeof(attr)) < 0 ||
-        move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
-        runt_fail(err, errno, "bind-mount %s on %s", m->source, m->destination);
-        close(tree);
+    if (attach_tree(tree, rec, &attr, target, err) < 0) {
+        runt_err_prefix(err, "bind-mount %s on %s", m->source, m->destination);
         return -1;
     }
-    close(tree);
     return 0;
 }
 
@@ -130,8 +145,10 @@ static int bind_mount(const struct mount_spec *m, int target, struct runt_err *e
 static int make_node(int dev, const char *name, dev_t rdev, struct runt_err *err)
 {
     /* fchmodat: mknod(2) applies the umask; these nodes are meant for everyone. */
-    if (mknodat(dev, name, S_IFCHR | 0666, rdev) < 0 || fchmodat(dev, name, 0666, 0) < 0)
+    if (mknodat(dev, name, S_IFCHR | 0666, rdev) < 0)
         return runt_fail(err, errno, "mknod /dev/%s", name);
+    if (fchmodat(dev, name, 0666, 0) < 0)
+        return runt_fail(err, errno, "chmod /dev/%s", name);
     return 0;
 }
 

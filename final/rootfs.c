@@ -160,6 +160,14 @@ int rootfs_open_layers(struct container *c, struct runt_err *err)
     return 0;
 }
 
+/* One fsconfig(2) option of the overlay: a string, or a flag when value is NULL. */
+static int overlay_option(int fs, const char *key, const char *value, struct runt_err *err)
+{
+    if (fsconfig(fs, value ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, key, value, 0) < 0)
+        return runt_fail(err, errno, "overlay option %s", key);
+    return 0;
+}
+
 /* --userns: the layers as /proc/self/fd paths, which the init could not walk to by name. */
 static int mount_overlay_by_fds(const struct container *c, int *root_fd, struct runt_err *err)
 {
@@ -172,24 +180,30 @@ static int mount_overlay_by_fds(const struct container *c, int *root_fd, struct 
     fs = fsopen("overlay", FSOPEN_CLOEXEC);
     if (fs < 0)
         return runt_fail(err, errno, "fsopen overlay");
-    if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir", lower, 0) < 0 ||
-        fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
-        fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0) < 0 ||
+    if (overlay_option(fs, "lowerdir", lower, err) < 0 ||
+        overlay_option(fs, "upperdir", upper, err) < 0 ||
+        overlay_option(fs, "workdir", work, err) < 0 ||
         /* trusted.* xattrs need host root: whiteouts go in user.* ones instead. */
-        fsconfig(fs, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0 ||
-        fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+        overlay_option(fs, "userxattr", NULL, err) < 0) {
+        close(fs);
+        return -1;
+    }
+    if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
         runt_fail(err, errno, "mount overlay on %s", c->merged);
         close(fs);
         return -1;
     }
     mnt = fsmount(fs, FSMOUNT_CLOEXEC, 0);
+    if (mnt < 0)
+        runt_fail(err, errno, "fsmount overlay");
     close(fs);
     if (mnt < 0)
-        return runt_fail(err, errno, "fsmount overlay");
+        return -1;
     if (move_mount(mnt, "", c->dir_fds[2], "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
         0) {
+        runt_fail(err, errno, "move the overlay onto %s", c->merged);
         close(mnt);
-        return runt_fail(err, errno, "move the overlay onto %s", c->merged);
+        return -1;
     }
     *root_fd = mnt; /* the overlay's root, now attached at merged */
     return 0;

@@ -168,12 +168,14 @@ static int spawn_init(struct container *c, struct runt_err *err)
     block_forwarded_signals(SIG_BLOCK);
     /* The stack grows down on every architecture Linux runs containers on. */
     c->pid = clone(child_entry, stack + CHILD_STACK_SIZE, (int)flags | SIGCHLD, c);
-    if (c->pid > 0)
+    if (c->pid < 0)
+        runt_fail(err, errno, "clone"); /* now: what follows may change errno */
+    else
         forward_signals_to(c->pid);
     block_forwarded_signals(SIG_UNBLOCK);
     free(stack);
     if (c->pid < 0)
-        return runt_fail(err, errno, "clone");
+        return -1;
     if ((flags & CLONE_NAMESPACES_OF_RUN) == CLONE_NAMESPACES_OF_RUN)
         say("clone ... child pid %d (PID 1 in its new uts, pid, mnt, ipc, net%s namespaces)",
             (int)c->pid, flags & CLONE_NEWUSER ? ", user" : "");

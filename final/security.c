@@ -215,6 +215,19 @@ int apply_process_limits(const struct process_config *p, struct runt_err *err)
     return 0;
 }
 
+/* Is AppArmor on? Where it is off, a profile could only be pretended. */
+bool apparmor_enabled(void)
+{
+    FILE *f = fopen("/sys/module/apparmor/parameters/enabled", "re");
+    int enabled = 'N';
+
+    if (f != NULL) {
+        enabled = fgetc(f);
+        fclose(f);
+    }
+    return enabled == 'Y';
+}
+
 /*
  * An AppArmor profile for the command: "exec PROFILE" written to the
  * process's own attr file takes effect at its next execve(2), as

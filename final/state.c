@@ -104,6 +104,9 @@ static json_object *process_to_json(const struct process_config *p)
     add_int(caps, "ambient", (long long)p->caps.ambient);
     json_object_object_add(o, "capabilities", caps);
     json_object_object_add(o, "noNewPrivileges", json_object_new_boolean(p->no_new_privileges));
+    /* An exec'd process is confined as the container's own command is. */
+    if (p->apparmor_profile != NULL)
+        add_string(o, "apparmorProfile", p->apparmor_profile);
     return o;
 }
 
@@ -186,6 +189,11 @@ static int process_from_json(json_object *o, struct process_config *p, struct ru
     }
     p->no_new_privileges =
         json_object_object_get_ex(o, "noNewPrivileges", &user) && json_object_get_boolean(user);
+    if (json_object_object_get_ex(o, "apparmorProfile", &user)) {
+        p->apparmor_profile = strdup(json_object_get_string(user));
+        if (p->apparmor_profile == NULL)
+            return runt_fail(err, ENOMEM, "state: apparmorProfile");
+    }
     return 0;
 }
 
@@ -235,6 +243,8 @@ void state_free(struct state *st)
     st->process.n_env = 0;
     free((char *)st->process.cwd);
     st->process.cwd = NULL;
+    free((char *)st->process.apparmor_profile);
+    st->process.apparmor_profile = NULL;
 }
 
 /*
