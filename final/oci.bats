@@ -335,6 +335,22 @@ refused() {
     [ "${lines[3]}" = "hostname: sethostname: Function not implemented" ]
 }
 
+@test "oci: noNewPrivileges false leaves no_new_privs off under the seccomp filter, as root or a user" {
+    local user nnp
+    # libseccomp sets no_new_privs itself unless told not to: a config that says false
+    # must get a process that can still gain privileges by execve (a setuid program).
+    for user in 0 1000; do
+        for nnp in false true; do
+            make_bundle ".process.args = $(json_args grep -E '^(NoNewPrivs|Seccomp):' /proc/self/status) |
+                .process.noNewPrivileges = $nnp | .process.user = {\"uid\": $user, \"gid\": $user}"
+            run "$RUNT" run --bundle "$BUNDLE" "t-$user-$nnp"
+            echo "uid $user, noNewPrivileges $nnp: $output"
+            [ "$status" -eq 0 ]
+            [ "$(echo "$output" | tr -s '\t\n' ' ')" = "NoNewPrivs: $([ $nnp = true ] && echo 1 || echo 0) Seccomp: 2 " ]
+        done
+    done
+}
+
 @test "oci: runt spec's seccomp profile is the filter runt run loads: the same verdicts" {
     [ "$(uname -m)" = x86_64 ] || skip "seccomp-dump knows x86_64 system call numbers only"
     [ -x "$TESTBIN/seccomp-dump" ] || skip "tests/bin/seccomp-dump is not built (make)"

@@ -173,6 +173,15 @@ gone() {
     gone "$cid" ""
 }
 
+@test "podman: no_new_privs is off unless --security-opt no-new-privileges asks, under podman's filter" {
+    run pm_run --rm "$IMG" grep -E '^(NoNewPrivs|Seccomp):' /proc/self/status
+    [ "$status" -eq 0 ]
+    [ "$(echo "$output" | tr -s '\t\n' ' ')" = "NoNewPrivs: 0 Seccomp: 2 " ]
+    run pm_run --rm --security-opt no-new-privileges "$IMG" grep -E '^(NoNewPrivs|Seccomp):' /proc/self/status
+    [ "$status" -eq 0 ]
+    [ "$(echo "$output" | tr -s '\t\n' ' ')" = "NoNewPrivs: 1 Seccomp: 2 " ]
+}
+
 @test "podman: run -e sets the environment; -v shares a host directory both ways" {
     mkdir "$SCRATCH/vol"
     echo from-host >"$SCRATCH/vol/in"

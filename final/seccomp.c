@@ -319,6 +319,9 @@ static int new_filter(scmp_filter_ctx *ctx, const struct seccomp_profile *p, uin
     rc = seccomp_attr_set(*ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
     if (rc == 0) /* the kernel's own errno from seccomp_load, not libseccomp's ECANCELED */
         rc = seccomp_attr_set(*ctx, SCMP_FLTATR_API_SYSRAWRC, 1);
+    /* libseccomp would set no_new_privs itself: that is the caller's (the config's) choice. */
+    if (rc == 0)
+        rc = seccomp_attr_set(*ctx, SCMP_FLTATR_CTL_NNP, 0);
     if (rc == 0 && p->log)
         rc = seccomp_attr_set(*ctx, SCMP_FLTATR_CTL_LOG, 1);
     if (rc == 0 && p->spec_allow)
