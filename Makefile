@@ -20,6 +20,9 @@ LDLIBS_final           := -lcap -lseccomp -ljson-c
 TESTPROGS := $(patsubst tests/%.c,tests/bin/%,$(wildcard tests/*.c))
 # make bench's floor: clone with five namespaces, chroot, exec, wait (static, like the above).
 FLOOR     := scripts/bench-floor
+# final's default seccomp filter, compiled at build time (see final/runt below).
+SECCOMP_BPF := scripts/seccomp-bpf
+FINAL_BPF   := final/default-filter.inc
 # Every C file that format and lint check.
 CSOURCES   = $(wildcard */runt.c) $(wildcard tests/*.c) $(wildcard scripts/*.c)
 
@@ -71,8 +74,18 @@ $(BINS): %/runt: %/runt.c
 FINAL_STATIC := $(if $(filter 0,$(STATIC)),,$(shell for l in libc.a libcap.a libseccomp.a libjson-c.a; do \
 	[ "$$(dirname "$$($(CC) -print-file-name=$$l)")" != . ] || exit 0; done; echo -static-pie))
 
-final/runt: $(FINAL_SRCS) $(FINAL_HDRS)
-	$(CC) $(CFLAGS) $(FINAL_STATIC) -o $@ $(FINAL_SRCS) $(LDLIBS_final)
+final/runt: $(FINAL_SRCS) $(FINAL_HDRS) $(FINAL_BPF)
+	$(CC) $(CFLAGS) -DRUNT_PRECOMPILED_FILTER $(FINAL_STATIC) -o $@ $(FINAL_SRCS) $(LDLIBS_final)
+
+# runt run's default seccomp filter, compiled once by libseccomp here rather than at every
+# start (about 2 ms of CPU each): scripts/seccomp-bpf prints its BPF programs as C, which
+# final/seccomp.c includes. Other profiles and capability sets are compiled at run time.
+SECCOMP_SRCS := final/seccomp.c final/seccomp_load.c final/error.c
+$(SECCOMP_BPF): $(SECCOMP_BPF).c $(SECCOMP_SRCS) final/config.c final/seccomp.h final/runt.h
+	$(CC) $(CFLAGS) -o $@ $< $(SECCOMP_SRCS) final/config.c -lseccomp -lcap
+
+$(FINAL_BPF): $(SECCOMP_BPF)
+	$(SECCOMP_BPF) >$@.tmp && mv $@.tmp $@
 
 tests/bin/%: tests/%.c
 	@mkdir -p tests/bin
@@ -83,9 +96,9 @@ $(FLOOR): $(FLOOR).c
 
 # Two host-side helpers of final/seccomp.bats link libseccomp, so they are not static:
 # seccomp-run loads final's filter and execs a command, seccomp-dump reads a process's filters.
-tests/bin/seccomp-run: tests/seccomp-run.c final/seccomp.c final/error.c final/seccomp.h final/runt.h
+tests/bin/seccomp-run: tests/seccomp-run.c $(SECCOMP_SRCS) final/seccomp.h final/runt.h
 	@mkdir -p tests/bin
-	$(CC) $(CFLAGS) -o $@ tests/seccomp-run.c final/seccomp.c final/error.c -lseccomp -lcap
+	$(CC) $(CFLAGS) -o $@ tests/seccomp-run.c $(SECCOMP_SRCS) -lseccomp -lcap
 
 tests/bin/seccomp-dump: tests/seccomp-dump.c
 	@mkdir -p tests/bin
@@ -186,4 +199,4 @@ cleanup:
 clean:
 	rm -f $(BINS) final/runt $(wildcard */runt)
 	rm -rf tests/bin
-	rm -f $(FLOOR)
+	rm -f $(FLOOR) $(SECCOMP_BPF) $(FINAL_BPF)

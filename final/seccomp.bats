@@ -69,19 +69,30 @@ descendant_named() {
 final_dump() {
     local out=$1 pid
     shift
-    if final_runs; then
-        start_container "$@" -- sleep 1000
-        wait_for "descendant_named $BG_PID sleep >/dev/null"
-        pid=$(descendant_named "$BG_PID" sleep)
-    else
-        "$TESTBIN/seccomp-run" "$@" sleep 1000 &
-        pid=$!
-        echo "$pid" >>"$SCRATCH/.pids"
-        wait_for_exec "$pid" sleep
+    if ! final_runs; then
+        harness_dump "$out" "$@"
+        return
     fi
+    start_container "$@" -- sleep 1000
+    wait_for "descendant_named $BG_PID sleep >/dev/null"
+    pid=$(descendant_named "$BG_PID" sleep)
     "$TESTBIN/seccomp-dump" "$pid" >"$out"
     kill -KILL "$pid"
-    if final_runs; then wait_container; else wait "$pid" 2>/dev/null || true; fi
+    wait_container
+}
+
+# harness_dump OUT [--cap-add CAP]...: the filter that seccomp-run loads, which libseccomp
+# compiles as it starts (seccomp-run is built without final's precompiled filter).
+harness_dump() {
+    local out=$1 pid
+    shift
+    "$TESTBIN/seccomp-run" "$@" sleep 1000 &
+    pid=$!
+    echo "$pid" >>"$SCRATCH/.pids"
+    wait_for_exec "$pid" sleep
+    "$TESTBIN/seccomp-dump" "$pid" >"$out"
+    kill -KILL "$pid"
+    wait "$pid" 2>/dev/null || true
 }
 
 # docker_dump OUT [PODMAN-RUN-OPTION...]: the filter of Docker's default profile (podman, runc).
@@ -124,6 +135,25 @@ compare() {
     run filtered -- grep -E '^(NoNewPrivs|Seccomp|Seccomp_filters):' /proc/self/status
     [ "$status" -eq 0 ]
     [ "$output" = "$(printf 'NoNewPrivs:\t1\nSeccomp:\t2\nSeccomp_filters:\t2')" ]
+}
+
+@test "seccomp: the default filter, compiled at build time, is the program libseccomp makes at start" {
+    final_runs || skip "final/runt does not run containers yet"
+    # The programs themselves: their lengths and a hash of every instruction.
+    final_dump "$SCRATCH/runt.dump"
+    harness_dump "$SCRATCH/harness.dump"
+    diff <(grep '^# filter' "$SCRATCH/harness.dump") <(grep '^# filter' "$SCRATCH/runt.dump")
+    [ "$(grep -c '^# filter' "$SCRATCH/runt.dump")" -eq 2 ]
+    run runt_run -v -- true
+    [[ "$output" == *"=> seccomp filter compiled at build time: "* ]]
+    # Another capability set is compiled as the container starts, and is libseccomp's too.
+    final_dump "$SCRATCH/runt-ptrace.dump" --cap-add SYS_PTRACE
+    harness_dump "$SCRATCH/harness-ptrace.dump" --cap-add SYS_PTRACE
+    diff <(grep '^# filter' "$SCRATCH/harness-ptrace.dump") <(grep '^# filter' "$SCRATCH/runt-ptrace.dump")
+    ! diff -q "$SCRATCH/runt.dump" "$SCRATCH/runt-ptrace.dump" >/dev/null
+    run runt_run -v --cap-add SYS_PTRACE -- true
+    [[ "$output" == *"=> install seccomp filter: "* ]]
+    [[ "$output" != *"compiled at build time"* ]]
 }
 
 @test "seccomp: seccomp-dump answers what the kernel answers" {

@@ -1,5 +1,5 @@
 /*
- * runt (final): the default seccomp profile, and load_seccomp().
+ * runt (final): the default seccomp profile (seccomp_load.c loads a profile).
  *
  * The profile is an allowlist modelled on Docker's default: the calls that
  * ordinary programs make are allowed, calls refused on purpose answer EPERM,
@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <linux/capability.h>
 #include <sched.h>
-#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/personality.h>
 #include <sys/socket.h>
@@ -270,150 +269,3 @@ const struct seccomp_profile runt_default_seccomp = {
     .rules = default_rules,
     .n_rules = sizeof(default_rules) / sizeof(default_rules[0]),
 };
-
-/* ---- load_seccomp ---- */
-
-bool seccomp_rule_applies(const struct seccomp_rule *r, uint64_t caps)
-{
-    return (caps & r->caps) == r->caps && (caps & r->nocaps) == 0;
-}
-
-static bool allows(uint32_t action)
-{
-    return action == SCMP_ACT_ALLOW || action == SCMP_ACT_LOG;
-}
-
-static bool names_call(const struct seccomp_rule *r, const char *name)
-{
-    for (const char *const *n = r->names; *n != NULL; n++)
-        if (strcmp(*n, name) == 0)
-            return true;
-    return false;
-}
-
-/* Does a rule that applies to this container allow the syscall `name` (for some arguments)? */
-static bool has_allow_rule(const struct seccomp_profile *p, uint64_t caps, const char *name)
-{
-    for (size_t i = 0; i < p->n_rules; i++)
-        if (seccomp_rule_applies(&p->rules[i], caps) && allows(p->rules[i].action) &&
-            names_call(&p->rules[i], name))
-            return true;
-    return false;
-}
-
-/* A filter with this default action, the profile's architectures, and a kill for any other. */
-static int new_filter(scmp_filter_ctx *ctx, const struct seccomp_profile *p, uint32_t def,
-                      struct runt_err *err)
-{
-    int rc;
-
-    *ctx = seccomp_init(def);
-    if (*ctx == NULL)
-        return runt_fail(err, EINVAL, "seccomp: cannot make a filter with default action %#x", def);
-    for (size_t i = 0; i < p->n_arches; i++) {
-        rc = seccomp_arch_add(*ctx, p->arches[i]);
-        if (rc < 0 && rc != -EEXIST) /* EEXIST: the native one, already there */
-            return runt_fail(err, -rc, "seccomp: add architecture %#x", p->arches[i]);
-    }
-    /* A filter is written for one ABI's numbers: a call through another would be misread. */
-    rc = seccomp_attr_set(*ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
-    if (rc == 0) /* the kernel's own errno from seccomp_load, not libseccomp's ECANCELED */
-        rc = seccomp_attr_set(*ctx, SCMP_FLTATR_API_SYSRAWRC, 1);
-    /* libseccomp would set no_new_privs itself: that is the caller's (the config's) choice. */
-    if (rc == 0)
-        rc = seccomp_attr_set(*ctx, SCMP_FLTATR_CTL_NNP, 0);
-    if (rc == 0 && p->log)
-        rc = seccomp_attr_set(*ctx, SCMP_FLTATR_CTL_LOG, 1);
-    if (rc == 0 && p->spec_allow)
-        rc = seccomp_attr_set(*ctx, SCMP_FLTATR_CTL_SSB, 1);
-    if (rc < 0)
-        return runt_fail(err, -rc, "seccomp: set the filter's attributes");
-    return 0;
-}
-
-static int add_rule(scmp_filter_ctx ctx, const struct seccomp_rule *r, int nr, const char *name,
-                    struct runt_err *err)
-{
-    struct scmp_arg_cmp cmp[RUNT_SECCOMP_MAX_ARGS];
-    int rc;
-
-    if (r->n_args > RUNT_SECCOMP_MAX_ARGS)
-        return runt_fail(err, 0, "seccomp: %s: %zu argument comparisons, at most %d", name,
-                         r->n_args, RUNT_SECCOMP_MAX_ARGS);
-    for (size_t i = 0; i < r->n_args; i++)
-        cmp[i] = (struct scmp_arg_cmp){r->args[i].index, r->args[i].op, r->args[i].value,
-                                       r->args[i].value_two};
-    rc = seccomp_rule_add_array(ctx, r->action, nr, (unsigned int)r->n_args, cmp);
-    if (rc < 0)
-        return runt_fail(err, -rc, "seccomp: add a rule for %s", name);
-    return 0;
-}
-
-/*
- * Put every rule that applies into one of two filters:
- *  - the profile itself: its default action, every allow rule, and the
- *    refusals of syscalls that nothing allows;
- *  - "exceptions", whose default is ALLOW: the refusals of syscalls that an
- *    allow rule also names, like "ioctl TIOCSTI: EPERM" next to "ioctl: allow".
- * libseccomp cannot hold both of those in one filter: given an unconditional
- * rule for a syscall it silently drops the conditional ones, and between
- * overlapping rules with different actions it promises no order. The kernel
- * can: it runs every filter and keeps the strictest answer (seccomp(2)).
- */
-static int add_rules(scmp_filter_ctx profile_f, scmp_filter_ctx exceptions_f,
-                     const struct seccomp_profile *p, uint64_t caps, size_t *n_exceptions,
-                     struct runt_err *err)
-{
-    for (size_t i = 0; i < p->n_rules; i++) {
-        const struct seccomp_rule *r = &p->rules[i];
-
-        if (!seccomp_rule_applies(r, caps))
-            continue;
-        for (const char *const *name = r->names; *name != NULL; name++) {
-            int nr = seccomp_syscall_resolve_name(*name);
-            bool exception = !allows(r->action) && has_allow_rule(p, caps, *name);
-
-            /* Skip names this libseccomp does not know (syscalls newer than it), and
-               rules that say what the default says anyway (libseccomp refuses them). */
-            if (nr == __NR_SCMP_ERROR || (!exception && r->action == p->default_action))
-                continue;
-            if (add_rule(exception ? exceptions_f : profile_f, r, nr, *name, err) < 0)
-                return -1;
-            if (exception)
-                (*n_exceptions)++;
-        }
-    }
-    return 0;
-}
-
-int load_seccomp(const struct seccomp_profile *profile, uint64_t caps, struct runt_err *err)
-{
-    scmp_filter_ctx profile_f = NULL, exceptions_f = NULL;
-    size_t n_exceptions = 0;
-    int rc = -1, e;
-
-    if (new_filter(&profile_f, profile, profile->default_action, err) < 0 ||
-        new_filter(&exceptions_f, profile, SCMP_ACT_ALLOW, err) < 0 ||
-        add_rules(profile_f, exceptions_f, profile, caps, &n_exceptions, err) < 0)
-        goto out;
-    /*
-     * The exceptions go last: filters run newest first, and between two
-     * answers of the same kind (ENOSYS from the profile, EPERM from an
-     * exception) the first one seen wins. Loading them needs seccomp(2) and
-     * prctl(2), which the profile must therefore allow.
-     */
-    e = seccomp_load(profile_f);
-    if (e < 0) {
-        runt_fail(err, -e, "load the seccomp filter");
-        goto out;
-    }
-    if (n_exceptions > 0 && (e = seccomp_load(exceptions_f)) < 0) {
-        runt_fail(err, -e, "load the seccomp filter's exceptions");
-        goto out;
-    }
-    rc = 0;
-out:
-    seccomp_release(profile_f);
-    seccomp_release(exceptions_f);
-    return rc;
-}

@@ -70,4 +70,12 @@ bool seccomp_rule_applies(const struct seccomp_rule *r, uint64_t caps);
  */
 int load_seccomp(const struct seccomp_profile *profile, uint64_t caps, struct runt_err *err);
 
+/*
+ * The BPF programs load_seccomp() would load, written to fds[0] (the profile)
+ * and fds[1] (its exceptions; nothing when it has none), as seccomp_export_bpf(3)
+ * writes them. make uses it to compile runt run's default filter once.
+ */
+int export_seccomp(const struct seccomp_profile *profile, uint64_t caps, const int fds[2],
+                   struct runt_err *err);
+
 #endif

@@ -10,7 +10,7 @@
  * small classic-BPF interpreter. So it works on any process: a runt
  * container, a runc or crun container under Docker's profile, anything.
  *
- * Output: "# filter N: M instructions" for each filter (0 is the one loaded
+ * Output: "# filter N: M instructions, fnv1a H" for each filter (0 is the one loaded
  * first), then one line per case, "<case> <verdict>":
  *   56:clone ALLOW                          a sweep line: "<nr>:<name>", arguments all 0
  *   clone(CLONE_NEWUSER) ERRNO(EPERM)       a variant: the arguments in its name
@@ -210,6 +210,17 @@ static void read_filters(pid_t pid, struct filters *f)
     }
     if (ptrace(PTRACE_DETACH, pid, NULL, NULL) < 0)
         die("PTRACE_DETACH");
+}
+
+/* FNV-1a over a program's bytes: two filters with the same hash are the same program. */
+static uint64_t program_hash(const struct sock_filter *prog, size_t len)
+{
+    const unsigned char *b = (const unsigned char *)prog;
+    uint64_t h = 0xcbf29ce484222325ULL;
+
+    for (size_t i = 0; i < len * sizeof(*prog); i++)
+        h = (h ^ b[i]) * 0x100000001b3ULL;
+    return h;
 }
 
 __attribute__((noreturn)) static void bad_program(size_t pc, const char *why)
@@ -444,7 +455,8 @@ int main(int argc, char **argv)
     }
     read_filters((pid_t)pid, &f);
     for (size_t i = 0; i < f.n; i++)
-        printf("# filter %zu: %zu instructions\n", i, f.len[i]);
+        printf("# filter %zu: %zu instructions, fnv1a %016llx\n", i, f.len[i],
+               (unsigned long long)program_hash(f.prog[i], f.len[i]));
     sweep(&f);
     for (size_t i = 0; i < sizeof(variants) / sizeof(variants[0]); i++)
         run_case(&f, &variants[i]);
