@@ -27,8 +27,9 @@
 # any of its .c files, and the learner's copy is all of them, in work/final/.
 #
 # Environment: WORK (the learners' folder, default work/ in the repo), FORCE=1 (blank over
-# a copy that has changes, keeping it as runt.c.bak), FILTER (check: only the tests whose
-# names match this regex), CC, CFLAGS and LDLIBS (check: the Makefile passes its own).
+# a copy that has changes, keeping it as runt.c.bak, or as work/final.bak/), FILTER (check:
+# only the tests whose names match this regex), CC, CFLAGS and LDLIBS (check: the Makefile
+# passes its own).
 set -uo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
