@@ -79,7 +79,7 @@ final/runt: $(FINAL_SRCS) $(FINAL_HDRS) $(FINAL_BPF)
 
 # runt run's default seccomp filter, compiled once by libseccomp here rather than at every
 # start (about 2 ms of CPU each): scripts/seccomp-bpf prints its BPF programs as C, which
-# final/seccomp.c includes. Other profiles and capability sets are compiled at run time.
+# final/seccomp_load.c includes. Other profiles and capability sets are compiled at run time.
 SECCOMP_SRCS := final/seccomp.c final/seccomp_load.c final/error.c
 $(SECCOMP_BPF): $(SECCOMP_BPF).c $(SECCOMP_SRCS) final/config.c final/seccomp.h final/runt.h
 	$(CC) $(CFLAGS) -o $@ $< $(SECCOMP_SRCS) final/config.c -lseccomp -lcap

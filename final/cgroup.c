@@ -47,8 +47,7 @@ static int detect_cgroup_mode(enum cgroup_mode *mode, struct runt_err *err)
 }
 
 /* Write a value into a cgroup file, e.g. <dir>/memory.max. */
-static int write_cgroup_file(const char *dir, const char *file, const char *value,
-                             struct runt_err *err)
+int write_cgroup_file(const char *dir, const char *file, const char *value, struct runt_err *err)
 {
     char path[PATH_MAX];
     int fd;

@@ -26,6 +26,7 @@ int cgroup_create(struct cgroups *cg, const char *relpath, const struct resource
                   struct runt_err *err);
 int cgroup_join(const struct cgroups *cg, pid_t pid, struct runt_err *err);
 void cgroup_destroy(struct cgroups *cg);
+int write_cgroup_file(const char *dir, const char *file, const char *value, struct runt_err *err);
 bool cgroup_report_oom(const struct cgroups *cg, const char *id, unsigned long long limit);
 
 /* ---- devices.c: which device nodes the container may use ---- */

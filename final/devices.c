@@ -58,23 +58,10 @@ static void rule_text(const struct device_rule *r, char *buf, size_t size)
 
 static int write_rule(const char *dir, const struct device_rule *r, struct runt_err *err)
 {
-    char path[PATH_MAX], text[64];
-    int fd;
+    char text[64];
 
     rule_text(r, text, sizeof(text));
-    if (join_path(path, dir, r->allow ? "devices.allow" : "devices.deny", err) < 0)
-        return -1;
-    say("%s = %s", path, text);
-    fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-        return runt_fail(err, errno, "open %s", path);
-    if (write(fd, text, strlen(text)) < 0) {
-        runt_fail(err, errno, "write '%s' to %s", text, path);
-        close(fd);
-        return -1;
-    }
-    close(fd);
-    return 0;
+    return write_cgroup_file(dir, r->allow ? "devices.allow" : "devices.deny", text, err);
 }
 
 /* v1: the rules one by one, in order; the kernel keeps the list. */
