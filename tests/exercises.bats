@@ -43,8 +43,16 @@ lessons_of() {
     sed -n 's/^@@ //p' "$REPO_ROOT/scripts/exercises/$1.todo"
 }
 
-begin_marker() { echo "/* lesson $(printf %02d "$1"): $2; make exercise-$1 blanks its body */"; }
-end_marker() { echo "/* end of lesson $(printf %02d "$1"): $2 */"; }
+# The markers of lesson function $2 of stage $1 (a number, or final).
+lesson_nn() { if [ "$1" = final ]; then echo final; else printf %02d "$1"; fi; }
+begin_marker() { echo "/* lesson $(lesson_nn "$1"): $2; make exercise-$1 blanks its body */"; }
+end_marker() { echo "/* end of lesson $(lesson_nn "$1"): $2 */"; }
+
+# has_todo N F FILE...: between the markers of lesson function F of stage N, a TODO.
+has_todo() {
+    awk -v b="$(begin_marker "$1" "$2")" -v e="$(end_marker "$1" "$2")" \
+        '$0 == b { on = 1 } on && /TODO/ { found = 1 } $0 == e { on = 0 } END { exit !found }' "${@:3}"
+}
 
 @test "exercises: every stage's lessons are marked in it and carried unchanged into later stages; diff-N adds only stage N's markers" {
     local s n t f later bad=0 expected
@@ -104,9 +112,7 @@ end_marker() { echo "/* end of lesson $(printf %02d "$1"): $2 */"; }
             bad=1
         fi
         for f in $(lessons_of "$s"); do
-            awk -v b="$(begin_marker "$n" "$f")" -v e="$(end_marker "$n" "$f")" \
-                '$0 == b { on = 1 } on && /TODO/ { found = 1 } $0 == e { on = 0 } END { exit !found }' \
-                "$WORK/$s/runt.c" || { echo "$s: $f has no TODO in the blank copy"; bad=1; }
+            has_todo "$n" "$f" "$WORK/$s/runt.c" || { echo "$s: $f has no TODO in the blank copy"; bad=1; }
         done
     done
     [ "$bad" = 0 ]
@@ -130,11 +136,9 @@ end_marker() { echo "/* end of lesson $(printf %02d "$1"): $2 */"; }
 }
 
 @test "exercises: final/'s lessons are marked once each, in one of its files; exercise-final blanks only them" {
-    local f n bad=0 b e copy="$WORK/final"
+    local f n bad=0 copy="$WORK/final"
     for f in $(lessons_of final); do
-        b="/* lesson final: $f; make exercise-final blanks its body */"
-        e="/* end of lesson final: $f */"
-        n=$(cat "$REPO_ROOT"/final/*.c | grep -cxF -e "$b" -e "$e" || true)
+        n=$(cat "$REPO_ROOT"/final/*.c | grep -cxF -e "$(begin_marker final "$f")" -e "$(end_marker final "$f")" || true)
         [ "$n" = 2 ] || { echo "final/: the markers of $f appear $n times, not one pair"; bad=1; }
     done
     ! grep -l 'lesson final' "$REPO_ROOT"/[0-9][0-9]-*/runt.c || bad=1
@@ -149,9 +153,7 @@ end_marker() { echo "/* end of lesson $(printf %02d "$1"): $2 */"; }
         cmp "$copy/$f" "$REPO_ROOT/final/$f" || { echo "$f has no lesson, yet differs"; bad=1; }
     done
     for f in $(lessons_of final); do
-        awk -v b="/* lesson final: $f; make exercise-final blanks its body */" -v e="/* end of lesson final: $f */" \
-            '$0 == b { on = 1 } on && /TODO/ { found = 1 } $0 == e { on = 0 } END { exit !found }' "$copy"/*.c ||
-            { echo "final: $f has no TODO in the blank copy"; bad=1; }
+        has_todo final "$f" "$copy"/*.c || { echo "final: $f has no TODO in the blank copy"; bad=1; }
     done
     if command -v clang-format >/dev/null; then
         clang-format --style="file:$REPO_ROOT/.clang-format" --dry-run -Werror "$copy"/*.c || bad=1
